@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Set up a fresh Debian machine for hyperlab: the Debian packages it lacks, the npm
+# packages from the lockfile, the native CPU kernels (optional) and the build.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: OpenBLAS for the native matrix kernels (optional: without it the
+# plain tfjs kernels run), protoc to decode TensorBoard files in tests.
+packages=(libopenblas-dev protobuf-compiler)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if npm run --silent 2>/dev/null | grep -q "build:native"; then
+  npm run --silent build:native || echo "setup: native CPU kernels not built; hyperlab runs on the plain tfjs kernels (hyperlab device says why)"
+fi
+npm run --silent build
+echo "setup: done"
