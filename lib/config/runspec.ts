@@ -1,0 +1,356 @@
+/**
+ * The normalized run: whatever style the file was written in, the trainer sees
+ * one `RunSpec` with XANESNET-2024 parameter names (hidden_size, num_hidden_layers,
+ * shrink_rate, num_conv_layers, ...), resolved paths and every default filled in.
+ */
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { ParsedRunFile, readRunFile, RunFileError, RunStyle, parseRunFile } from './validate';
+
+export interface LossSpec {
+  fn: string;
+  args: number | string | null;
+  regType: 'l1' | 'l2' | null;
+  regLambda: number;
+}
+
+export interface EarlyStoppingSpec {
+  monitor: string;
+  minDelta: number;
+  patience: number;
+  mode: 'auto' | 'min' | 'max';
+  baseline: number | null;
+  restoreBestWeights: boolean;
+  startFromEpoch: number;
+}
+
+export interface XanesDataSpec {
+  kind: 'xanes';
+  xyzPath: string;
+  xanesPath: string;
+  descriptor: { type: 'wacsf' | 'rdc'; params: Record<string, unknown> };
+  seed: number;
+  standardScaler: boolean;
+  fourier: { enabled: boolean; concat: boolean };
+  augment: { type: 'random_noise' | 'random_combination'; mult: number; mean: number; sd: number } | null;
+  kfold: { nSplits: number; nRepeats: number; seed: number; loss: LossSpec } | null;
+  bootstrap: { nBoot: number; nSize: number; seeds: number[] } | null;
+  ensemble: { nEns: number; seeds: number[] } | null;
+  modelEval: boolean;
+  maxSamples: number | null;
+}
+
+export interface CubeDataSpec {
+  kind: 'cubes';
+  datafile: string;
+  trainSeeds: number;
+  testSeeds: number;
+  newtonAugmentation: number;
+  targetNoise: number;
+  transforms: boolean;
+}
+
+export interface TrainSpec {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: string;
+  optimizerOptions: Record<string, unknown>;
+  loss: LossSpec;
+  /** aegan_mlp only: the discriminator's learning rate, optimizer and loss. */
+  dis: { lr: number; optimizer: string; loss: LossSpec } | null;
+  seed: number;
+  weightSeed: number | null;
+  kernelInit: string | null;
+  biasInit: string | null;
+  scheduler: { type: string; params: Record<string, unknown> } | null;
+  valSplit: number;
+  testEvery: number;
+  earlyStopping: EarlyStoppingSpec | null;
+  gradClip: { maxNorm?: number; value?: number } | null;
+  checkpointEvery: number;
+  tensorboard: boolean;
+  progress: boolean;
+}
+
+export interface RunSpec {
+  file: string;
+  style: RunStyle;
+  /** The run's name: its directory under runsDir. Same settings, same name: the run resumes. */
+  name: string;
+  runsDir: string;
+  backend: string;
+  mode: 'train_xyz' | 'train_xanes' | 'train_aegan' | 'classify';
+  model: { type: string; params: Record<string, any> };
+  data: XanesDataSpec | CubeDataSpec;
+  train: TrainSpec;
+  /** XANESNET bugs reproduced on request (see README, "Faithful to the seeds"). */
+  originalBugs: string[];
+  /** The validated file as read. */
+  raw: Record<string, any>;
+}
+
+/** Paths in a run file are relative to the file; `hyperlab:` points into the package (embedded datasets). */
+export function resolvePath(p: string, runFile: string): string {
+  if (p.startsWith('hyperlab:')) return path.join(packageRoot(), p.slice('hyperlab:'.length));
+  return path.resolve(path.dirname(runFile), p);
+}
+
+/** The package root (where package.json is), from lib/ or dist/lib/. */
+export function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    if (require('node:fs').existsSync(path.join(dir, 'package.json'))) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`packageRoot: no package.json found above ${__dirname}`);
+}
+
+function loss2023(l: any, fallback = 'mse'): LossSpec {
+  const reg = l?.loss_reg_type ? String(l.loss_reg_type).toLowerCase() : null;
+  return {
+    fn: String(l?.loss_fn ?? fallback).toLowerCase(),
+    args: l?.loss_args ?? null,
+    regType: reg === 'l1' || reg === 'l2' ? reg : null,
+    regLambda: Number(l?.loss_reg_param ?? 0),
+  };
+}
+
+function earlyStopping(es: any): EarlyStoppingSpec | null {
+  if (!es) return null;
+  return {
+    monitor: es.monitor ?? 'val_loss',
+    minDelta: es.min_delta ?? 0,
+    patience: es.patience ?? 0,
+    mode: es.mode ?? 'auto',
+    baseline: es.baseline ?? null,
+    restoreBestWeights: es.restore_best_weights ?? false,
+    startFromEpoch: es.start_from_epoch ?? 0,
+  };
+}
+
+function hyperlabTrain(h: any): Pick<TrainSpec, 'valSplit' | 'earlyStopping' | 'gradClip' | 'checkpointEvery' | 'tensorboard' | 'progress'> {
+  return {
+    valSplit: h?.val_split ?? 0.2,
+    earlyStopping: earlyStopping(h?.early_stopping),
+    gradClip: h?.grad_clip ? { maxNorm: h.grad_clip.max_norm, value: h.grad_clip.value } : null,
+    checkpointEvery: h?.checkpoint_every ?? 1,
+    tensorboard: h?.tensorboard ?? true,
+    progress: h?.progress ?? true,
+  };
+}
+
+/** A short stable hash of the settings that define a run (not epochs, not display options). */
+function runHash(raw: Record<string, any>): string {
+  const defining = JSON.parse(JSON.stringify(raw));
+  delete defining.epochs;
+  if (defining.hyperparams) delete defining.hyperparams.epochs;
+  if (defining.train_params) delete defining.train_params.epochs;
+  if (defining.hyperlab) {
+    for (const k of ['progress', 'tensorboard', 'backend', 'runs_dir', 'name', 'checkpoint_every']) delete defining.hyperlab[k];
+    if (Object.keys(defining.hyperlab).length === 0) delete defining.hyperlab;
+  }
+  const canonical = (v: any): any =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
+  return createHash('sha256').update(JSON.stringify(canonical(defining))).digest('hex').slice(0, 8);
+}
+
+const modes2023: Record<string, RunSpec['mode']> = { aegan: 'train_aegan', aegan_mlp: 'train_aegan' };
+
+function fromXanes2023(p: ParsedRunFile): RunSpec {
+  const r = p.raw;
+  const h = r.hyperparams;
+  const hl = r.hyperlab ?? {};
+  const type = String(hl.model ?? h.model ?? '').toLowerCase().replace(/^aegan$/, 'aegan_mlp');
+  if (!type) {
+    throw new RunFileError(p.file, ['hyperparams.model is missing: name the model mode (mlp, cnn, ae_mlp, ae_cnn, aegan_mlp, lstm); XANESNET 2023 took it from --model_mode']);
+  }
+  const params: Record<string, any> = {
+    hidden_size: type === 'lstm' ? h.hidden_size : type.startsWith('aegan') ? h.hidden_size : type.includes('cnn') ? h.hidden_layer : h.hl_ini_dim,
+    dropout: h.dropout,
+    num_hidden_layers: h.n_hl,
+    shrink_rate: h.hl_shrink,
+    activation: h.activation,
+    num_conv_layers: h.n_cl,
+    out_channel: h.out_channel,
+    channel_mul: h.channel_mul,
+    kernel_size: h.kernel_size,
+    stride: h.stride,
+    hidden_out_size: type === 'lstm' ? h.hl_ini_dim : undefined,
+    num_layers: h.num_layers,
+    num_hidden_layers_gen: h.n_hl_gen,
+    num_hidden_layers_shared: h.n_hl_shared,
+    num_hidden_layers_dis: h.n_hl_dis,
+  };
+  for (const k of Object.keys(params)) if (params[k] === undefined) delete params[k];
+  const sched = r.lr_scheduler?.scheduler ? { type: String(r.lr_scheduler.scheduler_type).toLowerCase(), params: r.lr_scheduler.scheduler_param ?? {} } : null;
+  const isAegan = type === 'aegan_mlp';
+  return {
+    file: p.file,
+    style: p.style,
+    name: hl.name ?? `${path.basename(p.file).replace(/\.ya?ml$/, '')}-${type}-${runHash(r)}`,
+    runsDir: resolvePath(hl.runs_dir ?? 'runs', p.file),
+    backend: hl.backend ?? 'auto',
+    mode: hl.mode ?? modes2023[type] ?? 'train_xyz',
+    model: { type, params },
+    data: {
+      kind: 'xanes',
+      xyzPath: resolvePath(r.x_path, p.file),
+      xanesPath: resolvePath(r.y_path, p.file),
+      descriptor: { type: (r.descriptor?.type ?? 'wacsf').toLowerCase(), params: r.descriptor?.params ?? {} },
+      seed: r.seed ?? 2021,
+      standardScaler: false,
+      fourier: { enabled: r.fourier_transform ?? false, concat: false },
+      augment: r.data_params && r.augment ? { type: r.augment.augment_type, mult: r.augment.augment_mult ?? 1, mean: r.augment.augment_params?.normal_mean ?? 0, sd: r.augment.augment_params?.normal_sd ?? 0.1 } : null,
+      kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: r.seed ?? 2021, loss: loss2023(r.kfold_params?.loss) } : null,
+      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params.n_boot, nSize: r.bootstrap_params.n_size, seeds: r.bootstrap_params.seed_boot } : null,
+      ensemble: r.ensemble ? { nEns: r.ensemble_params.n_ens, seeds: r.ensemble_params.weight_init_seed } : null,
+      modelEval: r.model_eval ?? false,
+      maxSamples: hl.max_samples ?? null,
+    },
+    train: {
+      epochs: r.epochs,
+      batchSize: h.batch_size,
+      lr: isAegan ? h.lr_gen ?? 1e-3 : h.lr ?? 1e-3,
+      optimizer: String(isAegan ? h.optim_fn_gen ?? 'adam' : h.optim_fn ?? 'adam').toLowerCase(),
+      optimizerOptions: isAegan ? { weight_decay: 1e-5 } : {},
+      loss: loss2023(isAegan ? h.loss_gen : h.loss),
+      dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn_dis ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
+      seed: r.seed ?? 2021,
+      weightSeed: h.weight_init_seed ?? null,
+      kernelInit: h.kernel_init?.toLowerCase() ?? null,
+      biasInit: h.bias_init?.toLowerCase() ?? null,
+      scheduler: sched,
+      testEvery: 1,
+      ...hyperlabTrain(hl),
+    },
+    originalBugs: hl.original_bugs ?? [],
+    raw: r,
+  };
+}
+
+function fromXanes2024(p: ParsedRunFile): RunSpec {
+  const r = p.raw;
+  const h = r.hyperparams;
+  const hl = r.hyperlab ?? {};
+  const type = String(r.model.type).toLowerCase();
+  const isAegan = type === 'aegan_mlp';
+  const sched = r.lr_scheduler && r.scheduler_params ? (({ type: t, ...rest }) => ({ type: String(t ?? 'step').toLowerCase(), params: rest }))(r.scheduler_params) : null;
+  const aug = r.data_augment && r.augment_params ? r.augment_params : null;
+  return {
+    file: p.file,
+    style: p.style,
+    name: hl.name ?? `${path.basename(p.file).replace(/\.ya?ml$/, '')}-${type}-${runHash(r)}`,
+    runsDir: resolvePath(hl.runs_dir ?? 'runs', p.file),
+    backend: hl.backend ?? 'auto',
+    mode: r.mode ?? hl.mode ?? (isAegan ? 'train_aegan' : 'train_xyz'),
+    model: { type, params: { ...(r.model.params ?? {}) } },
+    data: {
+      kind: 'xanes',
+      xyzPath: resolvePath(r.xyz_path, p.file),
+      xanesPath: resolvePath(r.xanes_path, p.file),
+      descriptor: { type: (r.descriptor?.type ?? 'wacsf').toLowerCase(), params: r.descriptor?.params ?? {} },
+      seed: h.seed ?? 2021,
+      standardScaler: r.standardscaler ?? false,
+      fourier: { enabled: r.fourier_transform ?? false, concat: r.fourier_params?.concat ?? false },
+      augment: aug ? { type: aug.type, mult: aug.augment_mult ?? 1, mean: aug.normal_mean ?? 0, sd: aug.normal_sd ?? 0.1 } : null,
+      kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: r.kfold_params?.seed ?? h.seed ?? 2021, loss: loss2023(r.kfold_params?.loss) } : null,
+      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params.n_boot, nSize: r.bootstrap_params.n_size, seeds: r.bootstrap_params.weight_seed } : null,
+      ensemble: r.ensemble ? { nEns: r.ensemble_params.n_ens, seeds: r.ensemble_params.weight_seed } : null,
+      modelEval: h.model_eval ?? false,
+      maxSamples: hl.max_samples ?? null,
+    },
+    train: {
+      epochs: h.epochs,
+      batchSize: h.batch_size,
+      lr: isAegan ? h.lr_gen ?? h.lr ?? 1e-3 : h.lr ?? 1e-3,
+      optimizer: String(h.optim_fn ?? 'adam').toLowerCase(),
+      optimizerOptions: isAegan ? { weight_decay: 1e-5 } : {},
+      loss: loss2023(isAegan ? h.loss_gen ?? h.loss : h.loss),
+      dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
+      seed: h.seed ?? 2021,
+      weightSeed: h.weight_seed ?? null,
+      kernelInit: h.kernel_init?.toLowerCase() ?? null,
+      biasInit: h.bias_init?.toLowerCase() ?? null,
+      scheduler: sched,
+      testEvery: 1,
+      ...hyperlabTrain(hl),
+    },
+    originalBugs: hl.original_bugs ?? [],
+    raw: r,
+  };
+}
+
+function fromRaccoon(p: ParsedRunFile): RunSpec {
+  const r = p.raw;
+  const m = r.model_params;
+  const d = r.data_params;
+  const t = r.train_params;
+  const hl = r.hyperlab ?? {};
+  const arch = ['penguin', 'p'].includes(String(m.architecture ?? '').toLowerCase()) ? 'penguin' : 'raccoon';
+  const L = m.layer_param;
+  const dropout = m.dropout ?? 0.5;
+  const na = d.newton_augmentation ?? 1;
+  // The seed's model name: {name}_{datafile stem}_{arch}_lp{L}_do{dropout}_na{na}_ts{N}
+  const stem = path.basename(d.datafile).replace(/\.[^.]+$/, '');
+  const name = hl.name ?? `${m.name ?? 'run'}_${stem}_${arch}_lp${L}_do${dropout}_na${na}_ts${d.train_seeds}`;
+  // The seed's batch sizes, counted in cubes.
+  const batch = d.batch_size ?? (arch === 'raccoon' ? (L <= 16 ? 4 : L <= 32 ? 5 : 2) : L <= 16 ? 2 : 1);
+  return {
+    file: p.file,
+    style: p.style,
+    name,
+    runsDir: resolvePath(hl.runs_dir ?? t.log_dir ?? 'runs', p.file),
+    backend: hl.backend ?? 'auto',
+    mode: 'classify',
+    model: { type: arch, params: { layer_param: L, dropout, activation: m.activation ?? 'leakyrelu', input_size: m.input_size ?? 256 } },
+    data: {
+      kind: 'cubes',
+      datafile: resolvePath(d.datafile, p.file),
+      trainSeeds: d.train_seeds,
+      testSeeds: d.test_seeds,
+      newtonAugmentation: na,
+      targetNoise: d.target_noise ?? 0,
+      transforms: t.transforms ?? true,
+    },
+    train: {
+      epochs: t.epochs,
+      batchSize: batch,
+      lr: t.lr,
+      optimizer: 'adam',
+      optimizerOptions: { betas: [0.5, 0.999], weight_decay: 1e-11 },
+      loss: { fn: 'bce', args: null, regType: null, regLambda: 0 },
+      dis: null,
+      seed: 42,
+      weightSeed: null,
+      kernelInit: null,
+      biasInit: null,
+      scheduler: null,
+      testEvery: t.test_every ?? 2,
+      ...hyperlabTrain(hl),
+    },
+    originalBugs: hl.original_bugs ?? [],
+    raw: r,
+  };
+}
+
+export function toRunSpec(parsed: ParsedRunFile): RunSpec {
+  switch (parsed.style) {
+    case 'xanesnet-2023':
+      return fromXanes2023(parsed);
+    case 'xanesnet-2024':
+      return fromXanes2024(parsed);
+    case 'raccoon':
+      return fromRaccoon(parsed);
+  }
+}
+
+/** Read a run file from disk into a RunSpec (validation errors are RunFileError). */
+export function loadRunSpec(file: string): RunSpec {
+  return toRunSpec(readRunFile(path.resolve(file)));
+}
+
+/** Parse run-file text (for notebooks and tests); `file` anchors relative paths. */
+export function runSpecFromText(text: string, file = path.resolve('run.yaml')): RunSpec {
+  return toRunSpec(parseRunFile(text, file));
+}
