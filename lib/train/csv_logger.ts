@@ -1,0 +1,37 @@
+/**
+ * One CSV row per epoch (`epoch,loss,val_loss,...,lr`), like Keras' CSVLogger.
+ * On resume the file is truncated to the epochs the checkpoint holds and continued,
+ * so the CSV and the checkpoint never disagree.
+ */
+import * as fs from 'node:fs';
+import { Callback, Logs } from './callback';
+
+export class CSVLogger extends Callback {
+  private columns: string[] | null = null;
+
+  constructor(readonly file: string) {
+    super();
+  }
+
+  onTrainBegin(): void {
+    const done = this.trainer.epoch;
+    if (done === 0 || !fs.existsSync(this.file)) {
+      fs.rmSync(this.file, { force: true });
+      this.columns = null;
+      return;
+    }
+    const lines = fs.readFileSync(this.file, 'utf8').split('\n').filter(Boolean);
+    this.columns = lines[0].split(',');
+    const keep = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[0]) < done)];
+    fs.writeFileSync(this.file, keep.join('\n') + '\n');
+  }
+
+  onEpochEnd(epoch: number, logs: Logs): void {
+    if (!this.columns) {
+      this.columns = ['epoch', ...Object.keys(logs)];
+      fs.writeFileSync(this.file, this.columns.join(',') + '\n');
+    }
+    const row = this.columns.map((c) => (c === 'epoch' ? String(epoch) : logs[c] === undefined ? '' : String(logs[c])));
+    fs.appendFileSync(this.file, row.join(',') + '\n');
+  }
+}

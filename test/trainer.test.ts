@@ -1,0 +1,168 @@
+/** The training loop: history, validation, Keras early stopping, NaN guard, CSV log, exact resume. */
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as hl from '../lib';
+import { tf } from '../lib';
+import { Trainer } from '../lib/train/trainer';
+import { supervised, Batch } from '../lib/train/task';
+import { EarlyStopping, inferMode } from '../lib/train/early_stopping';
+import { NaNGuard } from '../lib/train/nan_guard';
+import { CSVLogger } from '../lib/train/csv_logger';
+import { lambdaCallback } from '../lib/train/callback';
+
+/** y = 3 x0 - 2 x1 + 1 + noise, as batches shuffled by the global generator (so resume must restore it). */
+function makeData(n: number, seed: number) {
+  const g = new hl.Generator(seed);
+  const x = g.normalArray(n * 2);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = 3 * x[2 * i] - 2 * x[2 * i + 1] + 1 + 0.1 * g.normal();
+  return {
+    batches(batchSize: number, shuffle: boolean): Iterable<Batch> & { length: number } {
+      return {
+        length: Math.ceil(n / batchSize),
+        *[Symbol.iterator]() {
+          const order = shuffle ? hl.defaultGenerator.permutation(n) : Int32Array.from({ length: n }, (_, i) => i);
+          for (let s = 0; s < n; s += batchSize) {
+            const idx = Array.from(order.subarray(s, s + batchSize));
+            yield {
+              x: tf.tensor(idx.flatMap((i) => [x[2 * i], x[2 * i + 1]]), [idx.length, 2]),
+              y: tf.tensor(idx.map((i) => y[i]), [idx.length, 1]),
+            };
+          }
+        },
+      };
+    },
+  };
+}
+
+function makeTrainer(seed = 1, callbacks: hl.Callback[] = []) {
+  hl.manualSeed(seed);
+  const model = new hl.Sequential(new hl.Linear(2, 8), new hl.Tanh(), new hl.Linear(8, 1));
+  const optimizer = new hl.SGD(model.parameters(), { lr: 0.05, momentum: 0.9 });
+  const trainer = new Trainer({ task: supervised({ model, optimizer, loss: hl.getLoss('mse'), keepPredictions: true }), metrics: 'regression', callbacks });
+  return { model, optimizer, trainer };
+}
+
+test('fit: the loss falls, validation is logged with val_ names, tensors do not leak', async () => {
+  await hl.useBackend('cpu');
+  const data = makeData(256, 3);
+  const val = makeData(64, 4);
+  const { trainer, model } = makeTrainer();
+  const before = tf.memory().numTensors;
+  const h = await trainer.fit(data.batches(32, true), { epochs: 6, validation: val.batches(64, false) });
+  assert.deepEqual(h.epoch, [0, 1, 2, 3, 4, 5]);
+  assert.ok(h.loss[5] < h.loss[0] / 5, `loss fell: ${h.loss[0]} -> ${h.loss[5]}`);
+  assert.ok(h.val_loss[5] < 0.2, `val_loss ${h.val_loss[5]}`);
+  assert.ok(Math.abs(h.val_mse[5] - h.val_loss[5]) < 1e-5, 'val_mse is the mean of the val loss here');
+  assert.equal(h.lr[0], 0.05);
+  // What stays: one momentum buffer per parameter (created on the first step, then
+  // reused) and the last step's gradients (kept, as in PyTorch, until zeroGrad).
+  assert.equal(tf.memory().numTensors - before, 2 * model.parameters().length, 'nothing else accumulates');
+  model.zeroGrad();
+  assert.equal(tf.memory().numTensors - before, model.parameters().length);
+  model.dispose();
+});
+
+test('Keras early stopping: the exact stop epoch, min_delta, baseline and best-weight restore', async () => {
+  await hl.useBackend('cpu');
+  // A scripted val_loss sequence (Keras semantics traced by hand):
+  // epoch:    0    1    2    3    4    5    6
+  // val_loss: 1.0  0.8  0.79 0.85 0.9  0.7  ...
+  // patience 2, min_delta 0.05: epoch 2 is not an improvement (0.79 >= 0.8 - 0.05);
+  // wait: e0 0, e1 0, e2 1, e3 2 -> stop at epoch 3, best 0.8 at epoch 1.
+  const script = [1.0, 0.8, 0.79, 0.85, 0.9, 0.7, 0.6];
+  const es = new EarlyStopping({ monitor: 'val_loss', patience: 2, minDelta: 0.05, restoreBestWeights: true });
+  let epochSeen = -1;
+  const inject = lambdaCallback({
+    onEpochEnd: (e: number, logs: hl.Logs) => {
+      logs.val_loss = script[e];
+      epochSeen = e;
+    },
+  });
+  const snapshots: number[] = [];
+  const snap = lambdaCallback({ onEpochEnd: () => void snapshots.push((trainerOf.model as hl.Sequential)[0].stateDict().weight.dataSync()[0]) });
+  const { trainer, model } = makeTrainer(2, [inject, es, snap]);
+  const trainerOf = trainer;
+  await trainer.fit(makeData(64, 5).batches(16, true), { epochs: 7 });
+  assert.equal(epochSeen, 3);
+  assert.equal(es.stoppedEpoch, 3);
+  assert.equal(es.best, 0.8);
+  assert.equal(es.bestEpoch, 1);
+  assert.match(trainer.stopReason!, /early stopping: val_loss did not improve for 2 epochs/);
+  assert.equal((model as hl.Sequential)[0].stateDict().weight.dataSync()[0], snapshots[1], 'weights of the best epoch restored');
+  model.dispose();
+});
+
+test('early stopping: patience 0 stops at the first non-improvement after epoch 0; baseline keeps wait growing', async () => {
+  const run = async (opts: any, script: number[]) => {
+    const es = new EarlyStopping(opts);
+    const inject = lambdaCallback({ onEpochEnd: (e: number, logs: hl.Logs) => void (logs.val_loss = script[e]) });
+    const { trainer, model } = makeTrainer(3, [inject, es]);
+    await trainer.fit(makeData(32, 6).batches(32, false), { epochs: script.length });
+    model.dispose();
+    return trainer.epoch;
+  };
+  assert.equal(await run({ patience: 0 }, [1, 2, 3, 4]), 2, 'stops after epoch 1');
+  assert.equal(await run({ patience: 0 }, [3, 2, 1, 0.5]), 4, 'never stops while improving');
+  // With baseline 0.5 nothing beats it: wait is never reset (e0: 1, e1: 2), patience 2 -> stop at epoch 1.
+  assert.equal(await run({ patience: 2, baseline: 0.5 }, [3, 2, 1, 0.9, 0.8]), 2);
+  assert.equal(inferMode('val_accuracy'), 'max');
+  assert.equal(inferMode('loss'), 'min');
+  assert.throws(() => inferMode('val_score'), /pass mode: 'min' or mode: 'max'/);
+});
+
+test('NaN guard stops at the first non-finite loss with a message that says what to try', async () => {
+  await hl.useBackend('cpu');
+  const guard = new NaNGuard();
+  hl.manualSeed(4);
+  const model = new hl.Sequential(new hl.Linear(2, 1));
+  const optimizer = new hl.SGD(model.parameters(), { lr: 1e6 });
+  const trainer = new Trainer({ task: supervised({ model, optimizer, loss: hl.getLoss('mse') }), callbacks: [guard] });
+  await trainer.fit(makeData(256, 7).batches(8, true), { epochs: 50 });
+  assert.ok(guard.message, 'the guard fired');
+  assert.match(guard.message!, /the loss became (NaN|Infinity) at step \d+ .*Try a smaller learning rate, gradient clipping/);
+  assert.ok(trainer.epoch < 50);
+  model.dispose();
+});
+
+test('CSV log: one row per epoch, truncated to the checkpoint on resume', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-csv-'));
+  const file = path.join(dir, 'metrics.csv');
+  const { trainer, model } = makeTrainer(5, [new CSVLogger(file)]);
+  await trainer.fit(makeData(64, 8).batches(32, true), { epochs: 3 });
+  let lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'epoch,loss,mse,mae,lr');
+  assert.equal(lines.length, 4);
+  trainer.epoch = 2; // as if resumed from the checkpoint of epoch 2
+  await trainer.fit(makeData(64, 8).batches(32, true), { epochs: 4 });
+  lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  assert.deepEqual(lines.map((l) => l.split(',')[0]), ['epoch', '0', '1', '2', '3']);
+  model.dispose();
+});
+
+test('exact resume: 3 epochs, state through JSON, 3 more == 6 uninterrupted (same backend)', async () => {
+  await hl.useBackend('cpu');
+  const data = makeData(96, 9);
+  const full = makeTrainer(11);
+  await full.trainer.fit(data.batches(16, true), { epochs: 6 });
+
+  const first = makeTrainer(11);
+  await first.trainer.fit(data.batches(16, true), { epochs: 3 });
+  const state = JSON.parse(JSON.stringify(first.trainer.getState()));
+  const weights = Object.fromEntries(Object.entries(first.model.stateDict()).map(([k, v]) => [k, v.clone()]));
+  first.model.dispose();
+  hl.manualSeed(999); // a different stream: the resume must restore the saved one
+
+  const second = makeTrainer(12);
+  second.model.loadStateDict(weights);
+  tf.dispose(Object.values(weights));
+  second.trainer.setState(state);
+  await second.trainer.fit(data.batches(16, true), { epochs: 6 });
+  assert.deepEqual(second.trainer.history.loss, full.trainer.history.loss);
+  assert.deepEqual(second.trainer.history.epoch, [0, 1, 2, 3, 4, 5]);
+  full.model.dispose();
+  second.model.dispose();
+});
