@@ -6,3 +6,6 @@ export * from './early_stopping';
 export * from './nan_guard';
 export * from './csv_logger';
 export * from './progress';
+export * from './checkpoint_callback';
+export * from './tensorboard_callback';
+export * from './interrupt';
