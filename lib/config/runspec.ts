@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
+import { packageRoot } from '../data/paths';
 import { ParsedRunFile, readRunFile, RunFileError, RunStyle, parseRunFile } from './validate';
 
 export interface LossSpec {
@@ -96,16 +97,6 @@ export function resolvePath(p: string, runFile: string): string {
   return path.resolve(path.dirname(runFile), p);
 }
 
-/** The package root (where package.json is), from lib/ or dist/lib/. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    if (require('node:fs').existsSync(path.join(dir, 'package.json'))) return dir;
-    dir = path.dirname(dir);
-  }
-  throw new Error(`packageRoot: no package.json found above ${__dirname}`);
-}
-
 function loss2023(l: any, fallback = 'mse'): LossSpec {
   const reg = l?.loss_reg_type ? String(l.loss_reg_type).toLowerCase() : null;
   return {
@@ -189,7 +180,7 @@ function fromXanes2023(p: ParsedRunFile): RunSpec {
     file: p.file,
     style: p.style,
     name: hl.name ?? `${path.basename(p.file).replace(/\.ya?ml$/, '')}-${type}-${runHash(r)}`,
-    runsDir: resolvePath(hl.runs_dir ?? 'runs', p.file),
+    runsDir: hl.runs_dir ? resolvePath(hl.runs_dir, p.file) : path.resolve('runs'),
     backend: hl.backend ?? 'auto',
     mode: hl.mode ?? modes2023[type] ?? 'train_xyz',
     model: { type, params },
@@ -241,7 +232,7 @@ function fromXanes2024(p: ParsedRunFile): RunSpec {
     file: p.file,
     style: p.style,
     name: hl.name ?? `${path.basename(p.file).replace(/\.ya?ml$/, '')}-${type}-${runHash(r)}`,
-    runsDir: resolvePath(hl.runs_dir ?? 'runs', p.file),
+    runsDir: hl.runs_dir ? resolvePath(hl.runs_dir, p.file) : path.resolve('runs'),
     backend: hl.backend ?? 'auto',
     mode: r.mode ?? hl.mode ?? (isAegan ? 'train_aegan' : 'train_xyz'),
     model: { type, params: { ...(r.model.params ?? {}) } },
@@ -300,7 +291,7 @@ function fromRaccoon(p: ParsedRunFile): RunSpec {
     file: p.file,
     style: p.style,
     name,
-    runsDir: resolvePath(hl.runs_dir ?? t.log_dir ?? 'runs', p.file),
+    runsDir: hl.runs_dir || t.log_dir ? resolvePath(hl.runs_dir ?? t.log_dir, p.file) : path.resolve('runs'),
     backend: hl.backend ?? 'auto',
     mode: 'classify',
     model: { type: arch, params: { layer_param: L, dropout, activation: m.activation ?? 'leakyrelu', input_size: m.input_size ?? 256 } },

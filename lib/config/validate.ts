@@ -151,7 +151,7 @@ export function parseRunFile(text: string, file = '<run file>'): ParsedRunFile {
 /** Read, parse and validate a run file from disk. */
 export function readRunFile(file: string): ParsedRunFile {
   if (!fs.existsSync(file)) {
-    throw new RunFileError(file, ['file not found; give the path of a YAML run file (see runs/ for examples)']);
+    throw new RunFileError(file, ['file not found; give the path of a YAML run file (examples: runfiles/ in the hyperlab package)']);
   }
   return parseRunFile(fs.readFileSync(file, 'utf8'), file);
 }

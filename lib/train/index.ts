@@ -9,3 +9,4 @@ export * from './progress';
 export * from './checkpoint_callback';
 export * from './tensorboard_callback';
 export * from './interrupt';
+export * from './run';

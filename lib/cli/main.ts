@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * The `hyperlab` command. Each subcommand lives in its own module under lib/cli/
+ * and registers itself on the program here.
+ */
+import { Command } from 'commander';
+import { registerTrain } from './train';
+import { registerSummary } from './summary';
+import { registerDevice } from './device';
+
+export function makeProgram(): Command {
+  const program = new Command();
+  program
+    .name('hyperlab')
+    .description('Deep learning in TypeScript the PyTorch way: train run files, inspect models, run lessons')
+    .showHelpAfterError('(run hyperlab --help for the commands)');
+  registerTrain(program);
+  registerSummary(program);
+  registerDevice(program);
+  return program;
+}
+
+/** Run the CLI; errors print as one clear message (with HYPERLAB_DEBUG=1 the stack too). */
+export async function main(argv = process.argv): Promise<void> {
+  try {
+    await makeProgram().parseAsync(argv);
+  } catch (e) {
+    const err = e as Error;
+    console.error(`hyperlab: ${process.env.HYPERLAB_DEBUG ? err.stack : err.message}`);
+    process.exitCode = process.exitCode && process.exitCode !== 0 ? process.exitCode : 1;
+  }
+}
+
+if (require.main === module) void main();

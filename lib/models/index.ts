@@ -1,0 +1,3 @@
+export * from './registry';
+export * from './init_weights';
+export * from './xanesnet/mlp';
