@@ -1,8 +1,17 @@
 /**
  * Choosing where tensors live. `useBackend('wasm')` picks one by name;
- * `device()` reports the backend in use, why, and why the others were passed over.
+ * `device()` reports the backend in use, why, why the others were passed over,
+ * and whether the wasm backend's matrix products run on the native OpenBLAS
+ * kernels (./native/matmul.ts) or on tfjs' own.
  */
 import { tf } from './tf';
+import { describeNative, installNativeMatMul, nativeKernelsActive, setNativeKernels, setNativeThreads } from './native/matmul';
+
+export { setNativeKernels, nativeKernelsActive, setNativeThreads };
+
+// Done once, when hyperlab is imported: with the addon built (npm run build:native)
+// the wasm backend's matrix products run on OpenBLAS; without it, on tfjs' kernels (bias bug repaired).
+installNativeMatMul();
 
 export type BackendName = 'cpu' | 'wasm';
 
@@ -13,15 +22,15 @@ export interface DeviceReport {
   backend: string;
   reason: string;
   passedOver: { backend: string; why: string }[];
+  /**
+   * The wasm backend's native matrix products: 'openblas sgemm (OpenBLAS 0.3.21, Haswell, 1 thread)',
+   * 'off: ...' or 'unavailable: <reason>' (only the wasm backend uses them).
+   */
+  native: string;
 }
 
 let lastReport: DeviceReport | null = null;
 
-/** tfjs' cpu backend prints an advert for tfjs-node on first use; device() tells the user what runs instead. */
-function quietBanner(): void {
-  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
-  if (cpu) cpu.firstUse = false;
-}
 
 /** Switch to backend `name` (awaits its initialisation). Throws with the reason if it cannot start. */
 export async function useBackend(name: BackendName, reason = 'asked for by name'): Promise<DeviceReport> {
@@ -31,13 +40,13 @@ export async function useBackend(name: BackendName, reason = 'asked for by name'
   const ok = await tf.setBackend(name);
   if (!ok) throw new Error(`useBackend: the '${name}' backend failed to initialise; try 'cpu', which always works`);
   await tf.ready();
-  quietBanner();
   lastReport = {
     backend: name,
     reason,
     passedOver: backendPreference.filter((b) => b !== name).map((b) => ({ backend: b, why: `not chosen: '${name}' was ${reason}` })),
+    native: '',
   };
-  return lastReport;
+  return device();
 }
 
 /** Pick the fastest backend that starts, unless HYPERLAB_BACKEND names one. */
@@ -49,9 +58,8 @@ export async function autoBackend(): Promise<DeviceReport> {
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
-        quietBanner();
-        lastReport = { backend: name, reason: 'the fastest backend that started', passedOver };
-        return lastReport;
+              lastReport = { backend: name, reason: 'the fastest backend that started', passedOver, native: '' };
+        return device();
       }
       passedOver.push({ backend: name, why: 'failed to initialise' });
     } catch (e) {
@@ -63,5 +71,6 @@ export async function autoBackend(): Promise<DeviceReport> {
 
 /** What runs now and why. */
 export function device(): DeviceReport {
-  return lastReport ?? { backend: tf.getBackend(), reason: 'tfjs default (no backend chosen yet)', passedOver: [] };
+  const report = lastReport ?? { backend: tf.getBackend(), reason: 'tfjs default (no backend chosen yet)', passedOver: [] };
+  return { ...report, native: describeNative() };
 }

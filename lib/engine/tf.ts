@@ -10,3 +10,10 @@ import '@tensorflow/tfjs-backend-wasm';
 
 export { tf };
 export type Tensor = tf.Tensor;
+
+// Start on the plain `cpu` backend, which initialises synchronously, so that
+// `new Linear(...)` works right after the import, even before any `await`
+// (tfjs would otherwise pick `wasm`, which must be awaited first). Faster
+// backends are a call away: `await useBackend('wasm')` or `await autoBackend()`.
+void tf.setBackend('cpu');
+(tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null)!.firstUse = false;

@@ -34,7 +34,7 @@ export class PReLU extends Module {
   weight: Parameter;
   constructor(readonly numParameters = 1, init = 0.25) {
     super();
-    this.weight = new Parameter(tf.fill([numParameters], init));
+    this.weight = Parameter.filled([numParameters], init);
   }
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {

@@ -17,8 +17,8 @@ export class Linear extends Module {
     if (!(inFeatures > 0 && outFeatures > 0) || !Number.isInteger(inFeatures) || !Number.isInteger(outFeatures)) {
       throw new Error(`Linear(${inFeatures}, ${outFeatures}): feature counts must be positive integers`);
     }
-    this.weight = defaultWeightInit_(new Parameter(tf.zeros([outFeatures, inFeatures])));
-    this.bias = bias ? defaultBiasInit_(new Parameter(tf.zeros([outFeatures])), inFeatures) : null;
+    this.weight = defaultWeightInit_(Parameter.filled([outFeatures, inFeatures], 0));
+    this.bias = bias ? defaultBiasInit_(Parameter.filled([outFeatures], 0), inFeatures) : null;
   }
 
   forward(x: tf.Tensor): tf.Tensor {

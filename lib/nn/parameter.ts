@@ -31,6 +31,17 @@ export class Parameter extends tf.Variable {
     engine.incRef(this, engine.backend);
   }
 
+  /**
+   * A new parameter of `shape` filled with `value` (layers then initialise it).
+   * Unlike `new Parameter(tf.zeros(shape))`, no temporary tensor is left behind.
+   */
+  static filled(shape: number[], value = 0, requiresGrad = true): Parameter {
+    const t = tf.fill(shape, value);
+    const p = new Parameter(t, requiresGrad);
+    t.dispose(); // the parameter holds its own reference to the data
+    return p;
+  }
+
   get requiresGrad(): boolean {
     return this.trainable;
   }

@@ -1,0 +1,215 @@
+/**
+ * `npm run bench`: median ms per training step (forward + backward + optimizer)
+ * of every workload in bench/workloads.ts, for hyperlab on each backend it can
+ * run here and for PyTorch (bench/torch_bench.py, OPENBLAS_NUM_THREADS=1) in the
+ * same run. Prints a table with the ratio hyperlab / PyTorch and the peak
+ * memory (process RSS) of each, and writes bench/results.json.
+ *
+ *     npm run bench                        # everything (a few minutes)
+ *     npm run bench -- --quick             # fewer steps, for a smoke test
+ *     npm run bench -- --only a_b64,b --backends wasm+openblas,wasm --no-torch
+ *
+ * Every (workload, backend) pair runs in its own process, so peak RSS is that
+ * run's own and no state leaks between runs. Not part of `npm test`.
+ * Environment: HYPERLAB_BENCH_PYTHON (default /usr/bin/python3, Debian's python3-torch).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as hl from '../lib';
+import { tf } from '../lib';
+import { WORKLOADS } from './workloads';
+
+interface Timing {
+  ms: number;
+  mean_ms: number;
+  min_ms: number;
+  steps: number;
+  peak_rss_mb: number;
+}
+
+interface HyperlabRun extends Timing {
+  backend: string;
+  native: string;
+  /** Tensors left over per step (should be 0). */
+  leaked_tensors_per_step: number;
+  final_loss: number;
+}
+
+interface TorchRun extends Timing {
+  torch: string;
+  python: string;
+  threads: number;
+}
+
+/** hyperlab configurations: a name for the table, the tfjs backend and the environment. */
+const CONFIGS: { name: string; backend: 'cpu' | 'wasm'; env: Record<string, string> }[] = [
+  { name: 'wasm+openblas', backend: 'wasm', env: {} },
+  { name: 'wasm', backend: 'wasm', env: { HYPERLAB_NATIVE: '0' } },
+  { name: 'cpu', backend: 'cpu', env: { HYPERLAB_NATIVE: '0' } },
+];
+
+interface Budget {
+  minSteps: number;
+  minSeconds: number;
+  maxSeconds: number;
+}
+
+/** Per-step times in ms: warm up, then at least minSteps steps and minSeconds, stopping at maxSeconds (after 3 steps). */
+function measure(step: () => number, b: Budget, warmup = 3): number[] {
+  for (let i = 0; i < warmup; i++) step();
+  const times: number[] = [];
+  const start = performance.now();
+  for (;;) {
+    const elapsed = (performance.now() - start) / 1000;
+    if (times.length >= b.minSteps && elapsed >= b.minSeconds) break;
+    if (elapsed >= b.maxSeconds && times.length >= 3) break;
+    const t0 = performance.now();
+    step();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+function stats(times: number[]): Omit<Timing, 'peak_rss_mb'> {
+  const sorted = [...times].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { ms: median, mean_ms: times.reduce((s, t) => s + t, 0) / times.length, min_ms: sorted[0], steps: times.length };
+}
+
+/** Child process: time one workload on one backend and print a JSON line. */
+async function child(id: string, backend: 'cpu' | 'wasm', budget: Budget): Promise<void> {
+  const w = WORKLOADS.find((x) => x.id === id);
+  if (!w?.setup) throw new Error(`bench: workload '${id}' has no hyperlab setup`);
+  await hl.useBackend(backend);
+  const trainer = w.setup();
+  trainer.step(); // first step creates optimizer state
+  const tensorsBefore = tf.memory().numTensors;
+  const times = measure(() => trainer.step(), budget);
+  const leaked = (tf.memory().numTensors - tensorsBefore) / (times.length + 3);
+  const finalLoss = trainer.step();
+  trainer.dispose();
+  const run: HyperlabRun = {
+    backend,
+    native: hl.device().native,
+    ...stats(times),
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    leaked_tensors_per_step: leaked,
+    final_loss: finalLoss,
+  };
+  console.log(JSON.stringify(run));
+}
+
+/** Run a command that prints one JSON line last; returns it parsed or the reason it failed. */
+function runJson<T>(cmd: string, args: string[], env: Record<string, string>): T | { error: string } {
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 300_000, maxBuffer: 16 << 20 });
+  if (r.error) return { error: r.error.message };
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) {
+    const why = (r.stderr || r.stdout).trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+    return { error: `exit ${r.status ?? r.signal}: ${why}` };
+  }
+  return JSON.parse(last) as T;
+}
+
+const fmt = (x: number | undefined, digits = 2): string => (x === undefined ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => '| ' + r.map((v, c) => (c < 2 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join(' | ') + ' |';
+  return [line(rows[0]), '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |', ...rows.slice(1).map(line)].join('\n');
+}
+
+function parseArgs(argv: string[]) {
+  const opts = { quick: false, only: null as string[] | null, backends: CONFIGS.map((c) => c.name), torch: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--no-torch') opts.torch = false;
+    else if (a === '--only') opts.only = argv[++i].split(',');
+    else if (a === '--backends') opts.backends = argv[++i].split(',');
+    else throw new Error(`bench: unknown option '${a}'; use --quick, --only ids, --backends ${CONFIGS.map((c) => c.name).join(',')}, --no-torch`);
+  }
+  for (const b of opts.backends) {
+    if (!CONFIGS.some((c) => c.name === b)) throw new Error(`bench: unknown backend '${b}'; use ${CONFIGS.map((c) => c.name).join(', ')}`);
+  }
+  for (const id of opts.only ?? []) {
+    if (!WORKLOADS.some((w) => w.id === id)) throw new Error(`bench: unknown workload '${id}'; use ${WORKLOADS.map((w) => w.id).join(', ')}`);
+  }
+  return opts;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const budget: Budget = opts.quick ? { minSteps: 5, minSeconds: 0.5, maxSeconds: 3 } : { minSteps: 30, minSeconds: 3, maxSeconds: 12 };
+  const native = hl.device().native; // importing hyperlab tried to load the addon
+  const configs = CONFIGS.filter((c) => opts.backends.includes(c.name));
+  const python = process.env.HYPERLAB_BENCH_PYTHON ?? '/usr/bin/python3';
+  const torchScript = path.join(__dirname, '..', '..', 'bench', 'torch_bench.py');
+  const budgetArgs = [String(budget.minSteps), String(budget.minSeconds), String(budget.maxSeconds)];
+
+  console.log(`hyperlab bench on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), Node ${process.version}, tfjs ${tf.version_core}`);
+  console.log(`native kernels: ${native}\n`);
+
+  const results: Record<string, unknown>[] = [];
+  const rows: string[][] = [['workload', 'hyperlab backend', 'hyperlab ms', 'PyTorch ms', 'ratio', 'hyperlab peak RSS MB', 'PyTorch peak RSS MB']];
+  for (const w of WORKLOADS) {
+    if (opts.only && !opts.only.includes(w.id)) continue;
+    if (!w.setup) {
+      console.log(`${w.title}: skipped, TODO: ${w.todo}`);
+      results.push({ workload: w.id, title: w.title, todo: w.todo });
+      continue;
+    }
+    const torch = opts.torch
+      ? runJson<TorchRun>(python, [torchScript, w.id, '--min-steps', budgetArgs[0], '--min-seconds', budgetArgs[1], '--max-seconds', budgetArgs[2]], {
+          OPENBLAS_NUM_THREADS: '1',
+          OMP_NUM_THREADS: '1',
+        })
+      : { error: 'not run (--no-torch)' };
+    const torchOk = 'ms' in torch ? torch : null;
+    const hyperlab: Record<string, HyperlabRun | { error: string }> = {};
+    for (const c of configs) {
+      if (c.name === 'wasm+openblas' && !native.startsWith('openblas')) {
+        hyperlab[c.name] = { error: `native kernels ${native}` };
+      } else {
+        hyperlab[c.name] = runJson<HyperlabRun>(process.execPath, [__filename, '--child', w.id, c.backend, ...budgetArgs], c.env);
+      }
+      const h = hyperlab[c.name];
+      const row =
+        'ms' in h
+          ? [w.id, c.name, fmt(h.ms), fmt(torchOk?.ms, 3), torchOk ? fmt(h.ms / torchOk.ms, 1) : '-', fmt(h.peak_rss_mb, 0), fmt(torchOk?.peak_rss_mb, 0)]
+          : [w.id, c.name, 'failed', fmt(torchOk?.ms, 3), '-', '-', fmt(torchOk?.peak_rss_mb, 0)];
+      rows.push(row);
+      console.log(row.join('  '));
+      if ('error' in h) console.log(`    ${h.error}`);
+      else if (h.leaked_tensors_per_step > 0) console.log(`    warning: ${h.leaked_tensors_per_step.toFixed(1)} tensors leaked per step`);
+    }
+    if (!torchOk && 'error' in torch) console.log(`    PyTorch: ${torch.error}`);
+    results.push({ workload: w.id, title: w.title, hyperlab, torch });
+  }
+
+  console.log(`\nmedian ms per training step; ratio = hyperlab / PyTorch (1 thread)\n\n${table(rows)}`);
+  const firstTorch = results.map((r) => r.torch as TorchRun | undefined).find((t) => t && 'torch' in t);
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memory_gb: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.release()}` },
+    versions: { node: process.version, tfjs: tf.version_core, hyperlab: require('../../package.json').version, torch: firstTorch?.torch, python: firstTorch?.python, native },
+    settings: { ...budget, warmup_steps: 3, torch_env: 'OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1', statistic: 'median of per-step wall times' },
+    results,
+  };
+  const out = path.join(__dirname, '..', '..', 'bench', 'results.json');
+  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
+}
+
+const argv = process.argv.slice(2);
+const done =
+  argv[0] === '--child'
+    ? child(argv[1], argv[2] as 'cpu' | 'wasm', { minSteps: +argv[3], minSeconds: +argv[4], maxSeconds: +argv[5] })
+    : main();
+done.catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,168 @@
+"""PyTorch twins of bench/workloads.ts: median ms per training step.
+
+    OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_bench.py WORKLOAD [--min-steps N] [--min-seconds S] [--max-seconds S]
+
+Prints one JSON line: {"workload", "ms" (median), "mean_ms", "min_ms", "steps", "peak_rss_mb", "torch", "threads"}.
+bench/run.ts calls it with OPENBLAS_NUM_THREADS=1 (torch.set_num_threads does not limit OpenBLAS,
+shared/PLATFORM.md). Every workload: forward + backward + optimizer step + loss.item(), as hyperlab's
+step does (hl.backward reads the loss value).
+"""
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def train_step(model, opt, loss_fn):
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    model.train()
+    return step
+
+
+def mlp_a(batch):
+    """(a) MLP 1000-100-10, ReLU, SGD lr 0.01, cross-entropy."""
+    model = nn.Sequential(nn.Linear(1000, 100), nn.ReLU(), nn.Linear(100, 10))
+    x = torch.randn(batch, 1000)
+    y = torch.randint(0, 10, (batch,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    return train_step(model, opt, lambda: F.cross_entropy(model(x), y))
+
+
+def mlp_b():
+    """(b) MLP 400-512-512-400, PReLU, dropout 0.2, Adam lr 1e-3, MSE, batch 32."""
+    model = nn.Sequential(
+        nn.Linear(400, 512), nn.PReLU(), nn.Dropout(0.2),
+        nn.Linear(512, 512), nn.PReLU(), nn.Dropout(0.2),
+        nn.Linear(512, 400),
+    )
+    x, y = torch.randn(32, 400), torch.randn(32, 400)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return train_step(model, opt, lambda: F.mse_loss(model(x), y))
+
+
+def xanesnet_mlp():
+    """XANESNET mlp (in_mlp.yaml): 49-512-256-128-64-226, Linear -> Dropout(0.2) -> PReLU, Adam 1e-4, batch 64."""
+    sizes = [49, 512, 256, 128, 64]
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers += [nn.Linear(sizes[i], sizes[i + 1]), nn.Dropout(0.2), nn.PReLU()]
+    model = nn.Sequential(*layers, nn.Linear(64, 226))
+    x, y = torch.randn(64, 49), torch.randn(64, 226)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    return train_step(model, opt, lambda: F.mse_loss(model(x), y))
+
+
+def cnn_c():
+    """(c) CNN 1x64x64, three conv(k4,s2,p1)+BN+ReLU (16/32/64), linear 32, linear 1, BCE-with-logits, Adam, batch 32."""
+    def block(i, o):
+        return [nn.Conv2d(i, o, 4, 2, 1), nn.BatchNorm2d(o), nn.ReLU()]
+
+    model = nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64), nn.Flatten(),
+                          nn.Linear(64 * 8 * 8, 32), nn.ReLU(), nn.Linear(32, 1))
+    x, y = torch.randn(32, 1, 64, 64), torch.randint(0, 2, (32, 1)).float()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return train_step(model, opt, lambda: F.binary_cross_entropy_with_logits(model(x), y))
+
+
+class LstmD(nn.Module):
+    """(d) LSTM seq 50, input 8, hidden 64, then linear 1 on the last step."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(8, 64, batch_first=True)
+        self.head = nn.Linear(64, 1)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1])
+
+
+def lstm_d():
+    model = LstmD()
+    x, y = torch.randn(32, 50, 8), torch.randn(32, 1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return train_step(model, opt, lambda: F.mse_loss(model(x), y))
+
+
+def raccoon():
+    """RACOON, L=16: 3 x Conv2d(k4, s4, no bias) + BN2d + LeakyReLU(0.2), Linear(128L, L) + act + Dropout(0.5), Linear(L, 1)."""
+    L = 16
+    act = nn.LeakyReLU(0.2)  # one shared instance, as in the original
+    model = nn.Sequential(
+        nn.Conv2d(1, L, 4, 4, 0, bias=False), nn.BatchNorm2d(L), act,
+        nn.Conv2d(L, 4 * L, 4, 4, 0, bias=False), nn.BatchNorm2d(4 * L), act,
+        nn.Conv2d(4 * L, 8 * L, 4, 4, 0, bias=False), nn.BatchNorm2d(8 * L), act,
+        nn.Flatten(), nn.Linear(128 * L, L), act, nn.Dropout(0.5), nn.Linear(L, 1),
+    )
+    x, y = torch.randn(4, 1, 256, 256), torch.randint(0, 2, (4, 1)).float()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    return train_step(model, opt, lambda: F.binary_cross_entropy_with_logits(model(x), y))
+
+
+WORKLOADS = {
+    "a_b64": lambda: mlp_a(64),
+    "a_b1024": lambda: mlp_a(1024),
+    "b": mlp_b,
+    "xanesnet_mlp": xanesnet_mlp,
+    "c": cnn_c,
+    "d": lstm_d,
+    "raccoon": raccoon,
+}
+
+
+def measure(step, min_steps, min_seconds, max_seconds, warmup=3):
+    """Per-step times in ms: at least min_steps steps and min_seconds, at most max_seconds (and 3 steps)."""
+    for _ in range(warmup):
+        step()
+    times = []
+    start = time.perf_counter()
+    while True:
+        elapsed = time.perf_counter() - start
+        if len(times) >= min_steps and elapsed >= min_seconds:
+            break
+        if elapsed >= max_seconds and len(times) >= 3:
+            break
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workload", choices=sorted(WORKLOADS))
+    parser.add_argument("--min-steps", type=int, default=20)
+    parser.add_argument("--min-seconds", type=float, default=2.0)
+    parser.add_argument("--max-seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    step = WORKLOADS[args.workload]()
+    times = measure(step, args.min_steps, args.min_seconds, args.max_seconds)
+    print(json.dumps({
+        "workload": args.workload,
+        "ms": statistics.median(times),
+        "mean_ms": statistics.fmean(times),
+        "min_ms": min(times),
+        "steps": len(times),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "torch": torch.__version__,
+        "python": sys.version.split()[0],
+        "threads": torch.get_num_threads(),
+    }))
+
+
+if __name__ == "__main__":
+    main()
