@@ -8,6 +8,7 @@
  *     npm run bench                        # everything (a few minutes)
  *     npm run bench -- --quick             # fewer steps, for a smoke test
  *     npm run bench -- --only a_b64,b --backends wasm+openblas,wasm --no-torch
+ *     npm run bench -- --backends wasm+openblas,wasm+openblas-mt   # OpenBLAS on 1 thread and on all cores
  *
  * Every (workload, backend) pair runs in its own process, so peak RSS is that
  * run's own and no state leaks between runs. Not part of `npm test`.
@@ -44,10 +45,12 @@ interface TorchRun extends Timing {
 }
 
 /** hyperlab configurations: a name for the table, the tfjs backend and the environment. */
-const CONFIGS: { name: string; backend: 'cpu' | 'wasm'; env: Record<string, string> }[] = [
-  { name: 'wasm+openblas', backend: 'wasm', env: {} },
-  { name: 'wasm', backend: 'wasm', env: { HYPERLAB_NATIVE: '0' } },
-  { name: 'cpu', backend: 'cpu', env: { HYPERLAB_NATIVE: '0' } },
+const CONFIGS: { name: string; backend: 'cpu' | 'wasm'; env: Record<string, string>; byDefault: boolean }[] = [
+  { name: 'wasm+openblas', backend: 'wasm', env: { OPENBLAS_NUM_THREADS: '1' }, byDefault: true },
+  { name: 'wasm', backend: 'wasm', env: { HYPERLAB_NATIVE: '0' }, byDefault: true },
+  { name: 'cpu', backend: 'cpu', env: { HYPERLAB_NATIVE: '0' }, byDefault: true },
+  // OpenBLAS on every core (not comparable with the 1-thread PyTorch figures): --backends wasm+openblas-mt
+  { name: 'wasm+openblas-mt', backend: 'wasm', env: { OPENBLAS_NUM_THREADS: String(os.cpus().length) }, byDefault: false },
 ];
 
 interface Budget {
@@ -123,7 +126,7 @@ function table(rows: string[][]): string {
 }
 
 function parseArgs(argv: string[]) {
-  const opts = { quick: false, only: null as string[] | null, backends: CONFIGS.map((c) => c.name), torch: true };
+  const opts = { quick: false, only: null as string[] | null, backends: CONFIGS.filter((c) => c.byDefault).map((c) => c.name), torch: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
@@ -145,13 +148,14 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const budget: Budget = opts.quick ? { minSteps: 5, minSeconds: 0.5, maxSeconds: 3 } : { minSteps: 30, minSeconds: 3, maxSeconds: 12 };
   const native = hl.device().native; // importing hyperlab tried to load the addon
+  const loadBefore = os.loadavg().map((x) => +x.toFixed(2));
   const configs = CONFIGS.filter((c) => opts.backends.includes(c.name));
   const python = process.env.HYPERLAB_BENCH_PYTHON ?? '/usr/bin/python3';
   const torchScript = path.join(__dirname, '..', '..', 'bench', 'torch_bench.py');
   const budgetArgs = [String(budget.minSteps), String(budget.minSeconds), String(budget.maxSeconds)];
 
   console.log(`hyperlab bench on ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), Node ${process.version}, tfjs ${tf.version_core}`);
-  console.log(`native kernels: ${native}\n`);
+  console.log(`native kernels: ${native}; load average ${loadBefore.join(' ')}\n`);
 
   const results: Record<string, unknown>[] = [];
   const rows: string[][] = [['workload', 'hyperlab backend', 'hyperlab ms', 'PyTorch ms', 'ratio', 'hyperlab peak RSS MB', 'PyTorch peak RSS MB']];
@@ -171,7 +175,7 @@ async function main(): Promise<void> {
     const torchOk = 'ms' in torch ? torch : null;
     const hyperlab: Record<string, HyperlabRun | { error: string }> = {};
     for (const c of configs) {
-      if (c.name === 'wasm+openblas' && !native.startsWith('openblas')) {
+      if (c.name.startsWith('wasm+openblas') && !native.startsWith('openblas')) {
         hyperlab[c.name] = { error: `native kernels ${native}` };
       } else {
         hyperlab[c.name] = runJson<HyperlabRun>(process.execPath, [__filename, '--child', w.id, c.backend, ...budgetArgs], c.env);
@@ -194,7 +198,13 @@ async function main(): Promise<void> {
   const firstTorch = results.map((r) => r.torch as TorchRun | undefined).find((t) => t && 'torch' in t);
   const report = {
     date: new Date().toISOString(),
-    machine: { cpu: os.cpus()[0]?.model, cores: os.cpus().length, memory_gb: +(os.totalmem() / 2 ** 30).toFixed(1), platform: `${os.platform()} ${os.release()}` },
+    machine: {
+      cpu: os.cpus()[0]?.model,
+      cores: os.cpus().length,
+      memory_gb: +(os.totalmem() / 2 ** 30).toFixed(1),
+      platform: `${os.platform()} ${os.release()}`,
+      load_average_before: loadBefore, // other work on the machine makes the figures noisy
+    },
     versions: { node: process.version, tfjs: tf.version_core, hyperlab: require('../../package.json').version, torch: firstTorch?.torch, python: firstTorch?.python, native },
     settings: { ...budget, warmup_steps: 3, torch_env: 'OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1', statistic: 'median of per-step wall times' },
     results,
