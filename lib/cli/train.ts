@@ -16,7 +16,7 @@ export function registerTrain(program: Command): void {
     .option('--no-progress', 'no progress bar, one line per epoch')
     .action(async (runfile: string | undefined, opts: { backend?: string; progress: boolean }) => {
       const file = runfile ?? path.join(packageRoot(), DEFAULT_RUN);
-      const result = await runFromFile(file, { backend: opts.backend, progress: opts.progress ? undefined : false });
+      const result = await runFromFile(file, { backend: opts.backend, progress: opts.progress ? undefined : 'lines' });
       const h = result.history;
       const last = h.epoch.length - 1;
       if (last >= 0) {

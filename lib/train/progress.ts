@@ -21,12 +21,16 @@ export class ProgressBar extends Callback {
   private batches = 0;
   private lossSum = 0;
 
-  constructor(readonly stream: NodeJS.WriteStream = process.stdout) {
+  constructor(
+    readonly stream: NodeJS.WriteStream = process.stdout,
+    readonly options: { bar?: boolean } = {},
+  ) {
     super();
   }
 
+  /** A live bar only on a terminal (and unless `bar: false`); otherwise one line per epoch. */
   private get interactive(): boolean {
-    return Boolean(this.stream.isTTY);
+    return this.options.bar !== false && Boolean(this.stream.isTTY);
   }
 
   onEpochBegin(epoch: number): void {

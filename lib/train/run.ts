@@ -22,6 +22,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import { tf } from '../engine/tf';
 import { autoBackend, useBackend, BackendName, DeviceReport } from '../engine/backend';
 import { manualSeed } from '../engine/random';
@@ -56,8 +57,8 @@ export interface RunOptions {
   backend?: string;
   /** Extra callbacks (a notebook's live plot). */
   callbacks?: Callback[];
-  /** Print progress (default: the run file's setting). */
-  progress?: boolean;
+  /** A progress bar (true), one line per epoch ('lines'), or nothing (false); default: the run file's setting. */
+  progress?: boolean | 'lines';
   /** Print messages (default true). */
   verbose?: boolean;
 }
@@ -182,7 +183,9 @@ export async function runSpec(spec: RunSpec, opts: RunOptions = {}): Promise<Run
   const resuming = hasCheckpoint(path.join(runDir, 'checkpoints', 'last'));
   fs.mkdirSync(runDir, { recursive: true });
   if (!resuming) {
+    // The run file as given (or, for a run from text, as parsed).
     if (fs.existsSync(spec.file)) fs.copyFileSync(spec.file, path.join(runDir, 'run.yaml'));
+    else fs.writeFileSync(path.join(runDir, 'run.yaml'), stringifyYaml(spec.raw));
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ ...spec, raw: undefined }, null, 2));
   }
   const prepare = DATA_PREPARERS[spec.data.kind];
@@ -210,6 +213,7 @@ export async function runSpec(spec: RunSpec, opts: RunOptions = {}): Promise<Run
       makeOptimizer,
       gradClip: spec.train.gradClip,
       originalBugs: spec.originalBugs,
+      spec,
     });
   } else {
     const reg = spec.train.loss.regType;
@@ -231,7 +235,8 @@ export async function runSpec(spec: RunSpec, opts: RunOptions = {}): Promise<Run
     : [];
 
   const callbacks: Callback[] = [];
-  if (opts.progress ?? spec.train.progress) callbacks.push(new ProgressBar());
+  const progress = opts.progress ?? spec.train.progress;
+  if (progress) callbacks.push(new ProgressBar(process.stdout, { bar: progress === true }));
   callbacks.push(new NaNGuard());
   if (spec.train.earlyStopping) callbacks.push(new EarlyStopping(spec.train.earlyStopping));
   callbacks.push(new CSVLogger(path.join(runDir, 'metrics.csv')));
