@@ -129,3 +129,45 @@ test('hyperlab train: a bad run file fails before any work, naming the line and 
   assert.match(r.stderr, /hyperparams\.optim_fn \(line 15\): 'Adamm' is not allowed; use one of: adam, sgd, rmsprop, adamw/);
   assert.deepEqual(fs.readdirSync(dir), ['bad.yaml'], 'nothing was created');
 });
+
+test('k-fold, bootstrap and ensemble runs train one sub-run each and write their table', async () => {
+  const dir = tmp('variants');
+  const base = runFile(dir, 2).replace('hl_ini_dim: 64', 'hl_ini_dim: 16');
+  const kfold = await runFromText(base + 'kfold: True\nkfold_params: {n_splits: 3, n_repeats: 1, loss: {loss_fn: mse, loss_args: null}}\n', path.join(dir, 'kf.yaml'), { verbose: false });
+  kfold.dispose();
+  assert.deepEqual(kfold.variants!.map((v) => v.name), ['fold_0', 'fold_1', 'fold_2']);
+  assert.ok(kfold.variants!.every((v) => Number.isFinite(v.testLoss) && v.testLoss! > 0));
+  const table = fs.readFileSync(path.join(kfold.runDir, 'kfold.csv'), 'utf8').trim().split('\n');
+  assert.equal(table[0], 'variant,test_loss,loss,val_loss');
+  assert.equal(table.length, 4);
+  // Folds differ in their data: their test losses are not all equal.
+  assert.ok(new Set(kfold.variants!.map((v) => v.testLoss)).size > 1);
+
+  const boot = await runFromText(base + 'bootstrap: True\nbootstrap_params: {n_boot: 2, n_size: 1.0, seed_boot: [97, 39]}\n', path.join(dir, 'bs.yaml'), { verbose: false });
+  boot.dispose();
+  assert.deepEqual(boot.variants!.map((v) => v.name), ['boot_0', 'boot_1']);
+  const splits = boot.variants!.map((v) => JSON.parse(fs.readFileSync(path.join(v.runDir, 'split.json'), 'utf8')).train.join());
+  assert.notEqual(splits[0], splits[1], 'each bootstrap model sees its own resample');
+
+  const ens = await runFromText(base + 'ensemble: True\nensemble_params: {n_ens: 2, weight_init_seed: [97, 39]}\n', path.join(dir, 'en.yaml'), { verbose: false });
+  ens.dispose();
+  assert.equal(ens.variants!.length, 2);
+  assert.notEqual(ens.variants![0].history.loss[0], ens.variants![1].history.loss[0], 'different weight seeds, different runs');
+});
+
+test('augmentation and the Fourier transform of the spectra change the data as XANESNET does', async () => {
+  const dir = tmp('aug');
+  const base = runFile(dir, 1).replace('hl_ini_dim: 64', 'hl_ini_dim: 16');
+  const aug = await runFromText(
+    base + 'data_params: True\naugment: {augment_type: random_noise, augment_mult: 3, augment_params: {normal_mean: 0, normal_sd: 0.01}}\n',
+    path.join(dir, 'aug.yaml'),
+    { verbose: false },
+  );
+  aug.dispose();
+  const split = JSON.parse(fs.readFileSync(path.join(aug.runDir, 'split.json'), 'utf8'));
+  assert.equal(split.train.length + split.validation.length, 300, '100 samples x augment_mult 3');
+  const ft = await runFromText(base + 'fourier_transform: True\n', path.join(dir, 'ft.yaml'), { verbose: false });
+  ft.dispose();
+  assert.equal(JSON.parse(fs.readFileSync(path.join(ft.runDir, 'split.json'), 'utf8')).fourier, 'y');
+  assert.equal((ft.trainer.model as any).dense_layers[2].outFeatures, 452, 'the model predicts the 2L-point transform');
+});

@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { tf } from '../engine/tf';
 import { autoBackend, useBackend, BackendName, DeviceReport } from '../engine/backend';
-import { manualSeed } from '../engine/random';
+import { manualSeed, Generator } from '../engine/random';
 import { loadRunSpec, runSpecFromText, RunSpec, XanesDataSpec, CubeDataSpec } from '../config';
 import { getLoss } from '../losses';
 import { regularization } from '../losses/regularization';
@@ -37,7 +37,8 @@ import { initWeights } from '../models/init_weights';
 import { ArrayDataset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { StandardScaler } from '../data/scaling';
-import { trainTestSplit, shuffledIndices, takeRows } from '../data/splits';
+import { trainTestSplit, shuffledIndices, takeRows, repeatedKFold, bootstrapIndices } from '../data/splits';
+import { fourierRows, augment } from '../data/xanes_transforms';
 import { loadXanesDataset, readSpectrum } from '../data/xanes';
 import { makeDescriptor } from '../data/descriptors';
 import { Trainer, History, BatchSource } from './trainer';
@@ -72,6 +73,8 @@ export interface RunResult {
   stopReason: string | null;
   device: DeviceReport;
   trainer: Trainer;
+  /** Sub-runs of a k-fold, bootstrap or ensemble run (the fields above are the last one's). */
+  variants?: VariantResult[];
   /** Free the model and the data tensors. */
   dispose(): void;
 }
@@ -92,47 +95,91 @@ function say(opts: RunOptions, msg: string): void {
   if (opts.verbose !== false) console.log(msg);
 }
 
-/** XANESNET data: descriptors of the structures and the spectra, split train/validation. */
-export function prepareXanes(spec: RunSpec, runDir: string | null): PreparedData {
+/** The XANESNET data set as arrays, after XANESNET's shuffle, Fourier transform and augmentation. */
+export interface XanesArrays {
+  x: Float32Array;
+  y: Float32Array;
+  ids: string[];
+  nIn: number;
+  nOut: number;
+  energies: number[];
+  /** Where the Fourier transform was applied ('x' for spectrum -> structure, 'y' otherwise), or null. */
+  fourierOn: 'x' | 'y' | null;
+}
+
+/**
+ * Load descriptors and spectra in XANESNET's order of operations: shuffle all samples
+ * with `seed` (keeping max_samples), Fourier-transform the spectra, augment.
+ */
+export function loadXanesArrays(spec: RunSpec): XanesArrays {
   const d = spec.data as XanesDataSpec;
   const ds = loadXanesDataset(d.xyzPath, d.xanesPath, d.descriptor);
   // train_xyz: structure -> spectrum; train_xanes: spectrum -> structure.
   const forward = spec.mode !== 'train_xanes';
   let x = Float32Array.from(forward ? ds.x : ds.y);
   let y = Float32Array.from(forward ? ds.y : ds.x);
-  const nIn = forward ? ds.nFeatures : ds.nEnergies;
-  const nOut = forward ? ds.nEnergies : ds.nFeatures;
-  // XANESNET shuffles all samples with `seed` (optionally keeping max_samples), then splits 80/20.
+  let nIn = forward ? ds.nFeatures : ds.nEnergies;
+  let nOut = forward ? ds.nEnergies : ds.nFeatures;
   const order = shuffledIndices(ds.nSamples, { seed: d.seed, nSamples: d.maxSamples ?? undefined });
   x = takeRows(x, nIn, order);
   y = takeRows(y, nOut, order);
-  const ids = Array.from(order, (i) => ds.ids[i]);
-  const n = order.length;
-  const split = trainTestSplit(n, { testSize: spec.train.valSplit, seed: 42 });
-  let xTrain = takeRows(x, nIn, split.train);
-  let xVal = takeRows(x, nIn, split.test);
-  const yTrain = takeRows(y, nOut, split.train);
-  const yVal = takeRows(y, nOut, split.test);
+  let ids = Array.from(order, (i) => ds.ids[i]);
+  let fourierOn: 'x' | 'y' | null = null;
+  if (d.fourier.enabled) {
+    if (forward) {
+      ({ data: y, width: nOut } = fourierRows(y, nOut, d.fourier.concat));
+      fourierOn = 'y';
+    } else {
+      ({ data: x, width: nIn } = fourierRows(x, nIn, d.fourier.concat));
+      fourierOn = 'x';
+    }
+  }
+  if (d.augment) {
+    const a = augment(x, nIn, y, nOut, d.augment, new Generator(d.seed));
+    ids = [...ids, ...Array.from({ length: a.n - ids.length }, (_, i) => `augmented_${i}`)];
+    x = a.x;
+    y = a.y;
+  }
+  return { x, y, ids, nIn, nOut, energies: Array.from(ds.energies), fourierOn };
+}
+
+/**
+ * Loaders over `rows` of the arrays (all rows by default): XANESNET's 80/20
+ * train/validation split (random_state 42), the optional input scaler fitted on
+ * the training part only, and split.json / scaler.json written to the run directory.
+ */
+export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | null, runDir: string | null): PreparedData {
+  const d = spec.data as XanesDataSpec;
+  const { nIn, nOut } = a;
+  const pool = rows ?? Int32Array.from({ length: a.ids.length }, (_, i) => i);
+  const split = trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
+  const trainRows = Int32Array.from(split.train, (i) => pool[i]);
+  const valRows = Int32Array.from(split.test, (i) => pool[i]);
+  let xTrain = takeRows(a.x, nIn, trainRows);
+  let xVal = takeRows(a.x, nIn, valRows);
+  const yTrain = takeRows(a.y, nOut, trainRows);
+  const yVal = takeRows(a.y, nOut, valRows);
   let scaler: StandardScaler | null = null;
   if (d.standardScaler) {
     // Fitted on the training split only (XANESNET refits on every input it sees; see README).
-    scaler = new StandardScaler().fit({ data: xTrain, shape: [split.train.length, nIn] });
-    xTrain = Float32Array.from(scaler.transform({ data: xTrain, shape: [split.train.length, nIn] }).data);
-    xVal = Float32Array.from(scaler.transform({ data: xVal, shape: [split.test.length, nIn] }).data);
+    scaler = new StandardScaler().fit({ data: xTrain, shape: [trainRows.length, nIn] });
+    xTrain = Float32Array.from(scaler.transform({ data: xTrain, shape: [trainRows.length, nIn] }).data);
+    xVal = Float32Array.from(scaler.transform({ data: xVal, shape: [valRows.length, nIn] }).data);
   }
   if (runDir) {
     if (scaler) fs.writeFileSync(path.join(runDir, 'scaler.json'), JSON.stringify(scaler.toJSON(), null, 1));
     fs.writeFileSync(
       path.join(runDir, 'split.json'),
-      JSON.stringify({ train: Array.from(split.train, (i) => ids[i]), validation: Array.from(split.test, (i) => ids[i]) }, null, 1),
+      JSON.stringify({ train: Array.from(trainRows, (i) => a.ids[i]), validation: Array.from(valRows, (i) => a.ids[i]), fourier: a.fourierOn }, null, 1),
     );
   }
-  const train = new DataLoader(new ArrayDataset({ x: { data: xTrain, shape: [split.train.length, nIn] }, y: { data: yTrain, shape: [split.train.length, nOut] } }), {
+  const field = (data: Float32Array, n: number, width: number) => ({ data, shape: [n, width] });
+  const train = new DataLoader(new ArrayDataset({ x: field(xTrain, trainRows.length, nIn), y: field(yTrain, trainRows.length, nOut) }), {
     batchSize: spec.train.batchSize,
     shuffle: true,
     seed: d.seed,
   });
-  const validation = new DataLoader(new ArrayDataset({ x: { data: xVal, shape: [split.test.length, nIn] }, y: { data: yVal, shape: [split.test.length, nOut] } }), {
+  const validation = new DataLoader(new ArrayDataset({ x: field(xVal, valRows.length, nIn), y: field(yVal, valRows.length, nOut) }), {
     batchSize: spec.train.batchSize,
   });
   return {
@@ -142,8 +189,13 @@ export function prepareXanes(spec: RunSpec, runDir: string | null): PreparedData
     nOut,
     metrics: 'regression',
     stateful: [train],
-    extra: { energies: Array.from(ds.energies), nTrain: split.train.length, nValidation: split.test.length },
+    extra: { energies: a.energies, nTrain: trainRows.length, nValidation: valRows.length, scaler },
   };
+}
+
+/** XANESNET data: descriptors of the structures and the spectra, split train/validation. */
+export function prepareXanes(spec: RunSpec, runDir: string | null): PreparedData {
+  return xanesLoaders(spec, loadXanesArrays(spec), null, runDir);
 }
 
 /**
@@ -176,24 +228,112 @@ async function chooseBackend(spec: RunSpec, opts: RunOptions): Promise<DeviceRep
   return asked ? useBackend(asked as BackendName, opts.backend ? 'asked for on the command line' : 'asked for by the run file') : autoBackend();
 }
 
-/** Build model, data, task and callbacks for a RunSpec, resume if the run directory holds a checkpoint, and train. */
+/** One sub-run of a k-fold, bootstrap or ensemble run. */
+export interface VariantResult {
+  name: string;
+  runDir: string;
+  history: History;
+  /** k-fold: the fold's test loss (kfold_params.loss on the held-out fold). */
+  testLoss?: number;
+}
+
+/**
+ * Build model, data, task and callbacks for a RunSpec, resume if the run directory
+ * holds a checkpoint, and train. A XANESNET run with kfold, bootstrap or ensemble
+ * trains one sub-run per fold / resample / seed in `fold_<k>`, `boot_<i>`, `ens_<i>`
+ * (each resumes on its own) and writes a table of them (`kfold.csv`, ...).
+ */
 export async function runSpec(spec: RunSpec, opts: RunOptions = {}): Promise<RunResult> {
   const device = await chooseBackend(spec, opts);
   const runDir = path.join(spec.runsDir, spec.name);
-  const resuming = hasCheckpoint(path.join(runDir, 'checkpoints', 'last'));
   fs.mkdirSync(runDir, { recursive: true });
-  if (!resuming) {
+  if (!fs.existsSync(path.join(runDir, 'config.json'))) {
     // The run file as given (or, for a run from text, as parsed).
     if (fs.existsSync(spec.file)) fs.copyFileSync(spec.file, path.join(runDir, 'run.yaml'));
     else fs.writeFileSync(path.join(runDir, 'run.yaml'), stringifyYaml(spec.raw));
     fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ ...spec, raw: undefined }, null, 2));
   }
+  const d = spec.data;
+  if (d.kind === 'xanes' && (d.kfold || d.bootstrap || d.ensemble)) return runVariants(spec, runDir, device, opts);
   const prepare = DATA_PREPARERS[spec.data.kind];
   if (!prepare) throw new Error(`run ${spec.name}: no data preparer for '${spec.data.kind}' data`);
   const data = await prepare(spec, runDir);
+  return runOne(spec, runDir, data, spec.train.weightSeed ?? spec.train.seed, device, opts);
+}
 
+async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, opts: RunOptions): Promise<RunResult> {
+  const d = spec.data as XanesDataSpec;
+  const a = loadXanesArrays(spec);
+  const n = a.ids.length;
+  const weightSeed = spec.train.weightSeed ?? spec.train.seed;
+  const variants: { name: string; rows: Int32Array | null; testRows?: Int32Array; seed: number }[] = [];
+  let kind: 'kfold' | 'bootstrap' | 'ensemble';
+  if (d.kfold) {
+    kind = 'kfold';
+    repeatedKFold(n, { nSplits: d.kfold.nSplits, nRepeats: d.kfold.nRepeats, seed: d.kfold.seed }).forEach((f, k) =>
+      variants.push({ name: `fold_${k}`, rows: f.train, testRows: f.test, seed: weightSeed }),
+    );
+  } else if (d.bootstrap) {
+    kind = 'bootstrap';
+    const b = d.bootstrap;
+    if (b.seeds.length < b.nBoot) throw new Error(`run ${spec.name}: bootstrap n_boot is ${b.nBoot} but only ${b.seeds.length} seeds are given; give one seed per model`);
+    for (let i = 0; i < b.nBoot; i++) variants.push({ name: `boot_${i}`, rows: bootstrapIndices(n, { nSize: b.nSize, seed: b.seeds[i] }), seed: b.seeds[i] });
+  } else {
+    kind = 'ensemble';
+    const e = d.ensemble!;
+    if (e.seeds.length < e.nEns) throw new Error(`run ${spec.name}: ensemble n_ens is ${e.nEns} but only ${e.seeds.length} weight seeds are given; give one per model`);
+    for (let i = 0; i < e.nEns; i++) variants.push({ name: `ens_${i}`, rows: null, seed: e.seeds[i] });
+  }
+  const results: VariantResult[] = [];
+  let last: RunResult | null = null;
+  for (const v of variants) {
+    const dir = path.join(runDir, v.name);
+    fs.mkdirSync(dir, { recursive: true });
+    say(opts, `${kind} ${v.name} (${variants.indexOf(v) + 1} of ${variants.length})`);
+    const data = xanesLoaders(spec, a, v.rows, dir);
+    last?.dispose();
+    last = await runOne(spec, dir, data, v.seed, device, opts);
+    const r: VariantResult = { name: v.name, runDir: dir, history: last.history };
+    if (v.testRows && d.kfold) r.testLoss = foldTestLoss(last, a, v.testRows, data, d.kfold.loss.fn, d.kfold.loss.args);
+    results.push(r);
+    if (last.stopReason?.startsWith('interrupted')) break;
+  }
+  const lastOf = (h: History, k: string) => (h[k] ? h[k][h[k].length - 1] : NaN);
+  const header = kind === 'kfold' ? 'variant,test_loss,loss,val_loss' : 'variant,loss,val_loss';
+  const rows = results.map((r) =>
+    [r.name, ...(kind === 'kfold' ? [r.testLoss] : []), lastOf(r.history, 'loss'), lastOf(r.history, 'val_loss')].join(','),
+  );
+  fs.writeFileSync(path.join(runDir, `${kind}.csv`), [header, ...rows].join('\n') + '\n');
+  if (kind === 'kfold') {
+    const t = results.map((r) => r.testLoss!).filter(Number.isFinite);
+    const mean = t.reduce((x, y) => x + y, 0) / t.length;
+    const std = Math.sqrt(t.reduce((x, y) => x + (y - mean) ** 2, 0) / t.length);
+    say(opts, `k-fold test loss (${d.kfold!.loss.fn}): ${mean.toPrecision(4)} +- ${std.toPrecision(3)} over ${t.length} folds`);
+  }
+  return { ...last!, runDir, variants: results };
+}
+
+/** The k-fold loss of a trained fold on its held-out rows (XANESNET: kfold loss(y_test, pred)). */
+function foldTestLoss(run: RunResult, a: XanesArrays, rows: Int32Array, data: PreparedData, lossName: string, lossArgs: unknown): number {
+  const scaler = data.extra.scaler as StandardScaler | null;
+  let x = takeRows(a.x, a.nIn, rows);
+  if (scaler) x = Float32Array.from(scaler.transform({ data: x, shape: [rows.length, a.nIn] }).data);
+  const y = takeRows(a.y, a.nOut, rows);
+  const model = run.trainer.model;
+  model.eval();
+  const value = tf.tidy(() => {
+    const out = model.forward(tf.tensor(x, [rows.length, a.nIn]));
+    const pred = Array.isArray(out) ? out[out.length - 1] : out; // autoencoders return [recon, pred]
+    return getLoss(lossName, lossArgs as number | null)(pred, tf.tensor(y, [rows.length, a.nOut])).dataSync()[0];
+  });
+  model.train();
+  return value;
+}
+
+async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightSeed: number, device: DeviceReport, opts: RunOptions): Promise<RunResult> {
+  const resuming = hasCheckpoint(path.join(runDir, 'checkpoints', 'last'));
   // Weights: seeded as XANESNET does (manual_seed(weight_seed) before initialising).
-  manualSeed(spec.train.weightSeed ?? spec.train.seed);
+  manualSeed(weightSeed);
   const model = buildModel(spec.model.type, spec.model.params, { nIn: data.nIn, nOut: data.nOut }, spec.originalBugs);
   initWeights(model, spec.train.kernelInit, spec.train.biasInit, spec.originalBugs);
   manualSeed(spec.train.seed);
