@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: OpenBLAS for the native matrix kernels (optional: without it the
-# plain tfjs kernels run), protoc to decode TensorBoard files in tests.
-packages=(libopenblas-dev protobuf-compiler)
+# Debian packages: OpenBLAS and a C++ toolchain for the native matrix kernels
+# (optional: without them the plain tfjs kernels run), protoc to decode TensorBoard
+# files in tests. Jupyter and Chromium come with scripts/notebook-setup.sh below.
+packages=(libopenblas-dev g++ make python3 protobuf-compiler)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -29,4 +30,6 @@ if npm run --silent 2>/dev/null | grep -q "build:native"; then
   npm run --silent build:native || echo "setup: native CPU kernels not built; hyperlab runs on the plain tfjs kernels (hyperlab device says why)"
 fi
 npm run --silent build
+# Jupyter Notebook + Chromium (Debian) and the tslab kernel, for the lessons.
+bash scripts/notebook-setup.sh
 echo "setup: done"

@@ -34,7 +34,9 @@ export function activationValues(activation: ActivationLike, xs: number[]): { y:
   const params = module?.parameters() ?? [];
   const flags = params.map((p) => p.requiresGrad);
   params.forEach((p) => (p.requiresGrad = false));
-  const x = new Parameter(tf.tensor1d(xs));
+  const init = tf.tensor1d(xs);
+  const x = new Parameter(init);
+  init.dispose(); // the Parameter keeps its own reference to the values
   try {
     backward(() => tf.sum(fn(x)));
     const y = tf.tidy(() => fn(x));

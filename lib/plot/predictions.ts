@@ -51,8 +51,9 @@ export function predictionsVsTargets(
     };
   }
 
-  const lo = Math.min(...t, ...p);
-  const hi = Math.max(...t, ...p);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of [...t, ...p]) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
   const r2 = rSquared(p, t);
   return {
     data: [

@@ -1,0 +1,49 @@
+/**
+ * `hyperlab lessons run [NAME...] [--html] [--out DIR]`: execute lesson
+ * notebooks through the tslab kernel (no Python), write the executed copies,
+ * stop at the first failing cell.
+ */
+import { Command } from 'commander';
+import * as path from 'node:path';
+import { findNotebooks, lessonsDir, NotebookError, runNotebook } from '../notebook/runner';
+
+export interface LessonsRunOptions {
+  html?: boolean;
+  out: string;
+  timeout: string;
+  quiet?: boolean;
+}
+
+export async function lessonsRun(names: string[], opts: LessonsRunOptions): Promise<void> {
+  const notebooks = findNotebooks(names);
+  const cellTimeoutMs = Number(opts.timeout) * 1000;
+  if (!(cellTimeoutMs > 0)) throw new Error(`--timeout must be a number of seconds > 0, got '${opts.timeout}'`);
+  for (const file of notebooks) {
+    console.log(`running ${path.relative(process.cwd(), file) || file}`);
+    try {
+      const r = await runNotebook(file, { outDir: opts.out, html: opts.html, cellTimeoutMs, log: opts.quiet ? undefined : console.log });
+      console.log(`  ok in ${r.seconds.toFixed(1)} s -> ${r.outFile}${r.htmlFile ? ` and ${r.htmlFile}` : ''}`);
+    } catch (e) {
+      if (e instanceof NotebookError) {
+        console.error(`\nFAILED ${e.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      throw e;
+    }
+  }
+  console.log(`${notebooks.length} notebook${notebooks.length === 1 ? '' : 's'} ran without errors`);
+}
+
+export function registerLessons(program: Command): void {
+  const lessons = program.command('lessons').description(`the lesson notebooks (${lessonsDir()})`);
+  lessons
+    .command('run')
+    .description('execute notebooks cell by cell through the tslab kernel and write the executed copies')
+    .argument('[name...]', 'lesson names or prefixes (00, 00_hello) or paths to .ipynb files; none: every lesson')
+    .option('--html', 'also export each executed notebook as a self-contained HTML page')
+    .option('--out <dir>', 'where the executed copies go', path.join('runs', 'lessons'))
+    .option('--timeout <seconds>', 'longest time one cell may run', '600')
+    .option('-q, --quiet', 'do not list the cells as they run')
+    .action((names: string[], opts: LessonsRunOptions) => lessonsRun(names, opts));
+}

@@ -1,0 +1,137 @@
+/**
+ * The notebook runner (lib/notebook): outputs collected as Jupyter saves them,
+ * the first failing cell reported with its error, HTML export, the CLI.
+ * The lessons themselves run in lessons.test.ts.
+ */
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as hl from '../lib';
+import { makeNotebook, readNotebook, text, writeNotebook } from '../lib/notebook/ipynb';
+import { findNotebooks, NotebookError, runNotebook } from '../lib/notebook/runner';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-nb-'));
+const cli = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
+
+function notebookFile(name: string, cells: (string | { md: string })[]): string {
+  const file = path.join(tmp, `${name}.ipynb`);
+  writeNotebook(file, makeNotebook(cells));
+  return file;
+}
+
+test('a failing cell stops the run: notebook, cell, first line and error reported; outputs so far saved', async () => {
+  const file = notebookFile('fails', [{ md: '# title' }, 'console.log("before");', '// a comment first\nthrow new Error("boom: wrong shape");', 'console.log("never");']);
+  const outDir = path.join(tmp, 'out');
+  const err = await runNotebook(file, { outDir }).then(
+    () => assert.fail('the notebook should have failed'),
+    (e) => e,
+  );
+  assert.ok(err instanceof NotebookError, String(err));
+  assert.equal(err.cellIndex, 2);
+  assert.equal(err.firstLine, '// a comment first');
+  assert.match(err.error, /boom: wrong shape/);
+  assert.match(err.message, /fails\.ipynb: cell 3 failed/);
+  const saved = readNotebook(path.join(outDir, 'fails.ipynb'));
+  assert.equal(text((saved.cells[1].outputs![0] as any).text), 'before\n');
+  assert.equal(saved.cells[1].execution_count, 1);
+  assert.match(JSON.stringify(saved.cells[2].outputs), /boom/);
+  assert.deepEqual(saved.cells[3].outputs, []);
+});
+
+test('a type error is a failure too, with the compiler message', async () => {
+  const file = notebookFile('typeerror', ['const n: number = "three";']);
+  await assert.rejects(runNotebook(file, { outDir: path.join(tmp, 'out') }), (e: NotebookError) => {
+    assert.equal(e.cellIndex, 0);
+    assert.match(e.error, /not assignable to type 'number'/);
+    return true;
+  });
+});
+
+test('display updates replace the output in place; HTML export renders markdown, code and outputs', async () => {
+  const file = notebookFile('display', [
+    { md: '## Updates *in place*' },
+    "import * as tslab from 'tslab';\nconst d = tslab.newDisplay();\nd.html('<b>first</b>');\nconsole.log('between');\nd.html('<b>second</b>');",
+    "tslab.display.html('<i>plain</i>');\nconsole.error('a warning');",
+  ]);
+  const r = await runNotebook(file, { outDir: path.join(tmp, 'out'), html: true });
+  const outs = r.executed.cells[1].outputs!;
+  assert.deepEqual(outs.map((o) => o.output_type), ['display_data', 'stream']);
+  assert.equal(text((outs[0] as any).data['text/html']), '<b>second</b>');
+  const saved = fs.readFileSync(r.outFile, 'utf8');
+  assert.ok(!saved.includes('transient'), 'display ids are not saved in the file');
+  const html = fs.readFileSync(r.htmlFile!, 'utf8');
+  assert.match(html, /<h2>Updates <em>in place<\/em><\/h2>/);
+  assert.match(html, /<b>second<\/b>/);
+  assert.match(html, /tslab\.newDisplay\(\)/);
+  assert.match(html, /<pre class="output stderr">a warning/);
+  assert.ok(!html.includes('plotly.js (cartesian'), 'no figures, so no plotly.js in the page');
+});
+
+test('outside a notebook kernel, show() prints a note and LivePlot draws nothing', () => {
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void logged.push(a.join(' '));
+  try {
+    hl.show(hl.lossCurves({ loss: [1, 0.5] }, { title: 'my run' }));
+  } finally {
+    console.log = log;
+  }
+  assert.match(logged.join('\n'), /'my run' is not drawn: this is not a notebook kernel.*saveHtml/);
+  assert.equal(hl.inNotebook(), false);
+  assert.throws(() => hl.show({} as hl.Figure), /expected a figure/);
+  const page = path.join(tmp, 'fig.html');
+  hl.saveHtml(hl.lossCurves({ loss: [1, 0.5] }), page);
+  assert.ok(fs.readFileSync(page, 'utf8').includes('window.Plotly.newPlot'));
+});
+
+test('lesson names: exact, prefix, path; unknown names list the lessons', () => {
+  const [hello] = findNotebooks(['00']);
+  assert.equal(path.basename(hello), '00_hello.ipynb');
+  assert.deepEqual(findNotebooks(['00_hello']), [hello]);
+  assert.throws(() => findNotebooks(['no_such_lesson']), /no lesson called 'no_such_lesson'.*00_hello/);
+});
+
+test('CLI: hyperlab lessons run exits 1 and names the failing cell', () => {
+  const file = notebookFile('cli_fails', ['const ok = 1;', 'throw new Error("cli boom");']);
+  const r = spawnSync(process.execPath, [cli, 'lessons', 'run', file, '--out', path.join(tmp, 'cli'), '--quiet'], { encoding: 'utf8' });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /FAILED .*cli_fails\.ipynb: cell 2 failed \(it starts: "throw new Error\(\\"cli boom\\"\);"\)/);
+  assert.match(r.stderr, /cli boom/);
+});
+
+test('LivePlot in a kernel: one display, redrawn in place each epoch; plotly.js sent once', async () => {
+  // A stand-in for the tslab kernel: what display.ts finds on globalThis.__tslab__.
+  const sent: { display: string; html: string }[] = [];
+  let displays = 0;
+  const fakeDisplay = (name: string) => ({ html: (html: string) => void sent.push({ display: name, html }) });
+  const fakeTslab = { display: fakeDisplay('plain'), newDisplay: () => fakeDisplay(`live${++displays}`) };
+  (globalThis as any).__tslab__ = { require: (id: string) => (id === 'tslab' ? fakeTslab : require(id)) };
+  try {
+    hl.manualSeed(0);
+    const { tf } = hl;
+    const x = tf.randomNormal([16, 1]);
+    const y = tf.mul(x, 2);
+    const data = new hl.DataLoader(new hl.TensorDataset({ x, y }), { batchSize: 8 });
+    tf.dispose([x, y]);
+    const model = new hl.Linear(1, 1);
+    const trainer = new hl.Trainer({
+      task: hl.supervised({ model, optimizer: new hl.SGD(model.parameters(), { lr: 0.1 }), loss: hl.getLoss('mse') }),
+      callbacks: [new hl.LivePlot(), new hl.LivePlot({ every: 2, logY: true })],
+    });
+    await trainer.fit(data, { epochs: 3 });
+    model.dispose();
+    const plain = sent.filter((s) => s.display === 'plain');
+    assert.ok(plain.length <= 1 && sent.filter((s) => s.html.includes('plotly.js (cartesian')).length === plain.length, 'plotly.js at most once, on its own');
+    const live1 = sent.filter((s) => s.display === 'live1');
+    assert.equal(live1.length, 1 + 3, 'a placeholder, then one redraw per epoch');
+    assert.match(live1[3].html, /"x":\[1,2,3\]/);
+    const live2 = sent.filter((s) => s.display === 'live2');
+    assert.equal(live2.length, 1 + 2, 'every 2 epochs: epoch 2 and the last');
+    assert.match(live2[2].html, /"type":"log"/);
+  } finally {
+    delete (globalThis as any).__tslab__;
+  }
+});
