@@ -7,6 +7,11 @@ import { Command } from 'commander';
 import { registerTrain } from './train';
 import { registerSummary } from './summary';
 import { registerDevice } from './device';
+import { registerPredict } from './predict';
+import { registerReport } from './report';
+import { registerExport } from './export';
+import { registerLessons } from './lessons';
+import { registerSweep } from './sweep';
 
 export function makeProgram(): Command {
   const program = new Command();
@@ -17,6 +22,11 @@ export function makeProgram(): Command {
   registerTrain(program);
   registerSummary(program);
   registerDevice(program);
+  registerPredict(program);
+  registerReport(program);
+  registerExport(program);
+  registerSweep(program);
+  registerLessons(program);
   return program;
 }
 
