@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { runFromFile } from '../train/run';
 import { packageRoot } from '../data/paths';
+import { writeReport } from '../report/report';
 
 /** The run `npm start` trains: XANESNET's mlp on the embedded Fe K-edge spectra. */
 export const DEFAULT_RUN = 'runfiles/xanes_mlp.yaml';
@@ -27,6 +28,11 @@ export function registerTrain(program: Command): void {
         console.log(`epoch ${h.epoch[last] + 1}: ${vals}`);
       }
       console.log(`run directory: ${result.runDir}`);
+      try {
+        console.log(`report: ${await writeReport(result.runDir)}`);
+      } catch (e) {
+        console.warn(`report not written: ${(e as Error).message}`);
+      }
       if (result.stopReason) console.log(`stopped: ${result.stopReason}`);
       if (result.stopReason?.startsWith('interrupted')) process.exitCode = 130;
       else if (result.stopReason?.startsWith('non-finite')) process.exitCode = 2;
