@@ -58,3 +58,4 @@ export type { RunDir, CheckpointName } from './train/run_dir';
 export { writeReport, buildReport, readMetrics } from './report/report';
 export { exportRun } from './report/export';
 export type { ExportOptions, ExportResult, ExportWhat, ExportFormat } from './report/export';
+export * from './models';

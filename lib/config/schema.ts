@@ -102,7 +102,7 @@ export const hyperlabBlock = obj({
   grad_clip: obj({ max_norm: num, value: num }),
   tensorboard: bool,
   progress: bool,
-  original_bugs: { type: 'array', items: ciEnum(['cosine', 'lstm_batch_sequence', 'aegan_double_sigmoid', 'ae_cnn_padding']) },
+  original_bugs: { type: 'array', items: ciEnum(['cosine', 'lstm_batch_sequence', 'aegan_double_sigmoid', 'ae_cnn_padding', 'xavier_normal']) },
 });
 
 export const xanesnet2023 = obj(

@@ -4,6 +4,16 @@
  */
 import { Module } from '../nn/module';
 import { XanesMLP } from './xanesnet/mlp';
+import { XanesCNN } from './xanesnet/cnn';
+import { XanesLSTM } from './xanesnet/lstm';
+import { XanesAEMLP } from './xanesnet/ae_mlp';
+import { XanesAECNN } from './xanesnet/ae_cnn';
+import { XanesAEGAN } from './xanesnet/aegan_mlp';
+import { autoencoderTask } from './xanesnet/ae_task';
+import { aeganTask } from './xanesnet/aegan_task';
+import { Raccoon } from './raccoon';
+import { Penguin } from './penguin';
+import { cubeTaskFor } from './raccoon_task';
 
 export interface ModelDims {
   /** Input features (descriptor length, or spectrum length for spectrum -> structure). */
@@ -26,7 +36,74 @@ export const MODELS: Record<string, ModelBuilder> = {
       dropout: p.dropout,
       activation: p.activation,
     }),
+  // XANESNET's other five modes (lib/models/xanesnet/*.ts); `bugs` holds the run's original_bugs.
+  cnn: (p, d) =>
+    new XanesCNN({
+      nIn: d.nIn,
+      nOut: d.nOut,
+      hiddenSize: p.hidden_size,
+      numConvLayers: p.num_conv_layers,
+      outChannel: p.out_channel,
+      channelMul: p.channel_mul,
+      kernelSize: p.kernel_size,
+      stride: p.stride,
+      dropout: p.dropout,
+      activation: p.activation,
+    }),
+  lstm: (p, d, bugs) =>
+    new XanesLSTM({
+      nIn: d.nIn,
+      nOut: d.nOut,
+      hiddenSize: p.hidden_size,
+      hiddenOutSize: p.hidden_out_size,
+      numLayers: p.num_layers,
+      dropout: p.dropout,
+      activation: p.activation,
+      batchAsSequence: hasBug(bugs, 'lstm_batch_sequence'),
+    }),
+  ae_mlp: (p, d) =>
+    new XanesAEMLP({
+      nIn: d.nIn,
+      nOut: d.nOut,
+      hiddenSize: p.hidden_size,
+      numHiddenLayers: p.num_hidden_layers,
+      shrinkRate: p.shrink_rate,
+      dropout: p.dropout,
+      activation: p.activation,
+    }),
+  ae_cnn: (p, d, bugs) =>
+    new XanesAECNN({
+      nIn: d.nIn,
+      nOut: d.nOut,
+      hiddenSize: p.hidden_size,
+      numConvLayers: p.num_conv_layers,
+      outChannel: p.out_channel,
+      channelMul: p.channel_mul,
+      kernelSize: p.kernel_size,
+      stride: p.stride,
+      dropout: p.dropout,
+      activation: p.activation,
+      originalPadding: hasBug(bugs, 'ae_cnn_padding'),
+    }),
+  aegan_mlp: (p, d) =>
+    new XanesAEGAN({
+      nIn: d.nIn,
+      nOut: d.nOut,
+      hiddenSize: p.hidden_size,
+      numHiddenLayersGen: p.num_hidden_layers_gen,
+      numHiddenLayersShared: p.num_hidden_layers_shared,
+      numHiddenLayersDis: p.num_hidden_layers_dis,
+      activation: p.activation,
+    }),
+  // RACCOON/PENGUIN (lib/models/raccoon.ts, penguin.ts): run files default to LeakyReLU(0.2), as the seed's runs.
+  raccoon: (p) => new Raccoon({ layerParam: p.layer_param, dropout: p.dropout, activation: p.activation ?? 'leakyrelu', inputSize: p.input_size }),
+  penguin: (p) => new Penguin({ layerParam: p.layer_param, dropout: p.dropout, activation: p.activation ?? 'leakyrelu', inputSize: p.input_size }),
 };
+
+/** Whether the run asks for one of XANESNET's original bugs (run-file `original_bugs`, any case). */
+function hasBug(bugs: string[] | undefined, name: string): boolean {
+  return (bugs ?? []).some((b) => String(b).toLowerCase() === name);
+}
 
 export function buildModel(type: string, params: Record<string, any>, dims: ModelDims, originalBugs: string[] = []): Module {
   const make = MODELS[type];
@@ -44,9 +121,20 @@ export interface TaskContext {
   makeOptimizer: (params: import('../nn/parameter').Parameter[], which?: 'gen' | 'dis') => import('../train/task').Optimizerlike;
   gradClip: { maxNorm?: number; value?: number } | null;
   originalBugs: string[];
+  /** The whole run, for tasks with settings of their own (RACCOON/PENGUIN: transforms, slicing; aegan_mlp: which loss_dis). */
+  spec?: import('../config').RunSpec;
 }
 
 export type TaskBuilder = (ctx: TaskContext) => import('../train/task').Task;
 
 /** Models that train with their own step; every other model is trained by `supervised()`. */
-export const TASKS: Record<string, TaskBuilder> = {};
+export const TASKS: Record<string, TaskBuilder> = {
+  // XANESNET's autoencoders: loss(recon, x) + loss(pred, y), one optimizer (lib/models/xanesnet/ae_task.ts)
+  ae_mlp: autoencoderTask,
+  ae_cnn: autoencoderTask,
+  // generator and discriminator updates with two optimizers (lib/models/xanesnet/aegan_task.ts)
+  aegan_mlp: aeganTask,
+  // 8 transforms with an optimizer step each per batch of cubes (lib/models/raccoon_task.ts)
+  raccoon: cubeTaskFor,
+  penguin: cubeTaskFor,
+};

@@ -198,6 +198,12 @@ export function prepareXanes(spec: RunSpec, runDir: string | null): PreparedData
   return xanesLoaders(spec, loadXanesArrays(spec), null, runDir);
 }
 
+/** A run's loss by name; `original_bugs: [cosine]` selects XANESNET's original cosine (the similarity itself). */
+export function lossOf(spec: RunSpec, name: string, args: unknown): (pred: tf.Tensor, target: tf.Tensor) => tf.Tensor {
+  if (name === 'cosine' && spec.originalBugs.includes('cosine')) return getLoss('cosine', { original: true });
+  return getLoss(name, args as number | null);
+}
+
 /**
  * The model's input and output sizes without loading the data set: the
  * descriptor's length and one spectrum's length (for `hyperlab summary`).
@@ -338,7 +344,7 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   initWeights(model, spec.train.kernelInit, spec.train.biasInit, spec.originalBugs);
   manualSeed(spec.train.seed);
 
-  const loss = getLoss(spec.train.loss.fn, spec.train.loss.args as number | null);
+  const loss = lossOf(spec, spec.train.loss.fn, spec.train.loss.args);
   const makeOptimizer = (params: Parameter[], which: 'gen' | 'dis' = 'gen'): Optimizerlike => {
     const o = which === 'dis' && spec.train.dis ? spec.train.dis : spec.train;
     return optimizerFromConfig(o.optimizer, params, { lr: o.lr, ...spec.train.optimizerOptions }) as unknown as Optimizerlike;
