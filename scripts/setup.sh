@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: OpenBLAS and a C++ toolchain for the native matrix kernels
 # (optional: without them the plain tfjs kernels run), protoc to decode TensorBoard
-# files in tests. Jupyter and Chromium come with scripts/notebook-setup.sh below.
-packages=(libopenblas-dev g++ make python3 protobuf-compiler)
+# files in tests, Mesa's EGL + llvmpipe for the WebGPU software adapter the GPU
+# code path is tested on. Jupyter and Chromium come with scripts/notebook-setup.sh below.
+packages=(libopenblas-dev g++ make python3 protobuf-compiler libegl-dev libegl-mesa0 libgl1-mesa-dri)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -84,8 +84,12 @@ export function assertClose(
   }
 }
 
-/** The CPU backends every parity test runs on. */
-export const BACKENDS: BackendName[] = ['cpu', 'wasm'];
+/**
+ * The backends every parity test runs on: the CPU ones, plus webgpu when
+ * HYPERLAB_TEST_WEBGPU=1 (on a machine without a GPU that is the software
+ * adapter, ~50x slower than wasm: not by default; test/webgpu.test.ts covers it).
+ */
+export const BACKENDS: BackendName[] = ['cpu', 'wasm', ...(process.env.HYPERLAB_TEST_WEBGPU === '1' ? (['webgpu'] as const) : [])];
 
 /** Define `name [backend]` for each backend; the body runs with that backend active. */
 export function testOnBackends(name: string, body: (backend: BackendName) => void | Promise<void>): void {

@@ -13,7 +13,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train the run described by a YAML run file; running it again resumes from its last checkpoint')
     .argument('[runfile]', `a run file (default: the embedded ${DEFAULT_RUN})`)
-    .option('--backend <name>', 'cpu or wasm (default: the run file, else the fastest available)')
+    .option('--backend <name>', 'cpu, wasm, webgpu or tensorflow (default: the run file, else the fastest available; hyperlab device lists them)')
     .option('--no-progress', 'no progress bar, one line per epoch')
     .action(async (runfile: string | undefined, opts: { backend?: string; progress: boolean }) => {
       const file = runfile ?? path.join(packageRoot(), DEFAULT_RUN);
