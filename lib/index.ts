@@ -59,3 +59,4 @@ export { writeReport, buildReport, readMetrics } from './report/report';
 export { exportRun } from './report/export';
 export type { ExportOptions, ExportResult, ExportWhat, ExportFormat } from './report/export';
 export * from './models';
+export * from './config';

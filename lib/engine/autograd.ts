@@ -22,7 +22,8 @@ import { Parameter } from '../nn/parameter';
 export function backward(f: () => tf.Tensor): number {
   let result: { value: tf.Scalar; grads: tf.NamedTensorMap };
   try {
-    result = tf.variableGrads(f as () => tf.Scalar);
+    // tidy: if tfjs throws after computing the value, the value is freed too.
+    result = tf.tidy(() => tf.variableGrads(f as () => tf.Scalar));
   } catch (e) {
     const msg = (e as Error).message;
     if (/Cannot find a connection|at least one of the input variables/.test(msg)) {

@@ -89,6 +89,9 @@ export class Parameter extends tf.Variable {
  * A tensor from values; with `requiresGrad` it is a Parameter, so `backward()`
  * fills its `.grad` (`torch.tensor([1, 2, 3.], requires_grad=True)`).
  */
+export function tensor(values: tf.TensorLike, options: { requiresGrad: true; shape?: number[] }): Parameter;
+export function tensor(values: tf.TensorLike, options?: { requiresGrad?: false; shape?: number[] }): tf.Tensor;
+export function tensor(values: tf.TensorLike, options?: { requiresGrad?: boolean; shape?: number[] }): tf.Tensor | Parameter;
 export function tensor(
   values: tf.TensorLike,
   options: { requiresGrad?: boolean; shape?: number[] } = {},

@@ -12,7 +12,7 @@ import { tf } from '../engine/tf';
 export interface Trace {
   type: 'scatter' | 'bar' | 'contour' | 'heatmap';
   name?: string;
-  x?: (number | null)[];
+  x?: (number | string | null)[];
   y?: (number | null)[];
   z?: (number | null)[][];
   [key: string]: unknown;
