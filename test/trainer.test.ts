@@ -166,3 +166,19 @@ test('exact resume: 3 epochs, state through JSON, 3 more == 6 uninterrupted (sam
   full.model.dispose();
   second.model.dispose();
 });
+
+test('CSV log: a value that first appears later (validation every 2 epochs) widens the file', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-csv2-'));
+  const file = path.join(dir, 'metrics.csv');
+  hl.manualSeed(6);
+  const model = new hl.Sequential(new hl.Linear(2, 1));
+  const optimizer = new hl.SGD(model.parameters(), { lr: 0.01 });
+  const trainer = new Trainer({ task: supervised({ model, optimizer, loss: hl.getLoss('mse') }), callbacks: [new CSVLogger(file)], validateEvery: 2 });
+  await trainer.fit(makeData(32, 8).batches(16, true), { epochs: 4, validation: makeData(16, 9).batches(16, false) });
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'epoch,loss,lr,val_loss');
+  assert.equal(lines[1].split(',').length, 4);
+  assert.equal(lines[1].split(',')[3], '', 'epoch 0 had no validation');
+  assert.ok(Number(lines[2].split(',')[3]) > 0, 'epoch 1 has val_loss');
+  model.dispose();
+});

@@ -7,6 +7,10 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { packageRoot } from '../data/paths';
 import { ParsedRunFile, readRunFile, RunFileError, RunStyle, parseRunFile } from './validate';
+import { loadGuessFromRunFile, LoadGuessSpec } from './load_guess';
+import { runFileProblems } from './checks';
+
+export type { LoadGuessSpec, FreezeSpec } from './load_guess';
 
 export interface LossSpec {
   fn: string;
@@ -37,8 +41,11 @@ export interface XanesDataSpec {
   kfold: { nSplits: number; nRepeats: number; seed: number; loss: LossSpec } | null;
   bootstrap: { nBoot: number; nSize: number; seeds: number[] } | null;
   ensemble: { nEns: number; seeds: number[] } | null;
+  /** XANESNET's model_eval: a 75/15/10 split and invariance tests on the evaluation rows (lib/train/model_eval.ts). */
   modelEval: boolean;
   maxSamples: number | null;
+  /** Drop input features whose training variance is at or below this (lib/data/variance_threshold.ts); 0: keep all. */
+  varianceThreshold: number;
 }
 
 export interface CubeDataSpec {
@@ -49,6 +56,13 @@ export interface CubeDataSpec {
   newtonAugmentation: number;
   targetNoise: number;
   transforms: boolean;
+  /**
+   * How a cube becomes images: 'axes' (default, the three true axes, as intended) or
+   * 'seed' (the seed's cube[:,k,:]^T, cube[k,:,:]^T, cube[k,:,:]; original_bugs: [raccoon_slicing]).
+   */
+  slicing: 'axes' | 'seed';
+  /** Images per forward/backward chunk inside one optimizer step (0: all at once, the seed's step). */
+  microBatch: number;
 }
 
 export interface TrainSpec {
@@ -72,6 +86,8 @@ export interface TrainSpec {
   checkpointEvery: number;
   tensorboard: boolean;
   progress: boolean;
+  /** Start from trained weights and freeze layers (2023 load_guess, 2024 freeze); null: fresh weights. */
+  loadGuess: LoadGuessSpec | null;
 }
 
 export interface RunSpec {
@@ -120,7 +136,7 @@ function earlyStopping(es: any): EarlyStoppingSpec | null {
   };
 }
 
-function hyperlabTrain(h: any): Pick<TrainSpec, 'valSplit' | 'earlyStopping' | 'gradClip' | 'checkpointEvery' | 'tensorboard' | 'progress'> {
+function hyperlabTrain(h: any): Pick<TrainSpec, 'valSplit' | 'earlyStopping' | 'gradClip' | 'checkpointEvery' | 'tensorboard' | 'progress' | 'loadGuess'> {
   return {
     valSplit: h?.val_split ?? 0.2,
     earlyStopping: earlyStopping(h?.early_stopping),
@@ -128,6 +144,7 @@ function hyperlabTrain(h: any): Pick<TrainSpec, 'valSplit' | 'earlyStopping' | '
     checkpointEvery: h?.checkpoint_every ?? 1,
     tensorboard: h?.tensorboard ?? true,
     progress: h?.progress ?? true,
+    loadGuess: null, // filled in by toRunSpec for XANESNET files
   };
 }
 
@@ -192,12 +209,14 @@ function fromXanes2023(p: ParsedRunFile): RunSpec {
       seed: r.seed ?? 2021,
       standardScaler: false,
       fourier: { enabled: r.fourier_transform ?? false, concat: false },
-      augment: r.data_params && r.augment ? { type: r.augment.augment_type, mult: r.augment.augment_mult ?? 1, mean: r.augment.augment_params?.normal_mean ?? 0, sd: r.augment.augment_params?.normal_sd ?? 0.1 } : null,
+      augment: r.data_params && r.augment ? { type: String(r.augment.augment_type).toLowerCase() as any, mult: r.augment.augment_mult ?? 1, mean: r.augment.augment_params?.normal_mean ?? 0, sd: r.augment.augment_params?.normal_sd ?? 0.1 } : null,
       kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: r.seed ?? 2021, loss: loss2023(r.kfold_params?.loss) } : null,
-      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params.n_boot, nSize: r.bootstrap_params.n_size, seeds: r.bootstrap_params.seed_boot } : null,
-      ensemble: r.ensemble ? { nEns: r.ensemble_params.n_ens, seeds: r.ensemble_params.weight_init_seed } : null,
+      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params?.n_boot, nSize: r.bootstrap_params?.n_size, seeds: r.bootstrap_params?.seed_boot ?? [] } : null,
+      ensemble: r.ensemble ? { nEns: r.ensemble_params?.n_ens, seeds: r.ensemble_params?.weight_init_seed ?? [] } : null,
       modelEval: r.model_eval ?? false,
       maxSamples: hl.max_samples ?? null,
+      // XANESNET 2023 reads variance_threshold but never applies it; 0.0 (its examples) keeps every feature.
+      varianceThreshold: r.variance_threshold ?? 0,
     },
     train: {
       epochs: r.epochs,
@@ -244,12 +263,13 @@ function fromXanes2024(p: ParsedRunFile): RunSpec {
       seed: h.seed ?? 2021,
       standardScaler: r.standardscaler ?? false,
       fourier: { enabled: r.fourier_transform ?? false, concat: r.fourier_params?.concat ?? false },
-      augment: aug ? { type: aug.type, mult: aug.augment_mult ?? 1, mean: aug.normal_mean ?? 0, sd: aug.normal_sd ?? 0.1 } : null,
+      augment: aug ? { type: String(aug.type).toLowerCase() as any, mult: aug.augment_mult ?? 1, mean: aug.normal_mean ?? 0, sd: aug.normal_sd ?? 0.1 } : null,
       kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: r.kfold_params?.seed ?? h.seed ?? 2021, loss: loss2023(r.kfold_params?.loss) } : null,
-      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params.n_boot, nSize: r.bootstrap_params.n_size, seeds: r.bootstrap_params.weight_seed } : null,
-      ensemble: r.ensemble ? { nEns: r.ensemble_params.n_ens, seeds: r.ensemble_params.weight_seed } : null,
+      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params?.n_boot, nSize: r.bootstrap_params?.n_size, seeds: r.bootstrap_params?.weight_seed ?? [] } : null,
+      ensemble: r.ensemble ? { nEns: r.ensemble_params?.n_ens, seeds: r.ensemble_params?.weight_seed ?? [] } : null,
       modelEval: h.model_eval ?? false,
       maxSamples: hl.max_samples ?? null,
+      varianceThreshold: 0,
     },
     train: {
       epochs: h.epochs,
@@ -303,6 +323,8 @@ function fromRaccoon(p: ParsedRunFile): RunSpec {
       newtonAugmentation: na,
       targetNoise: d.target_noise ?? 0,
       transforms: t.transforms ?? true,
+      slicing: (hl.original_bugs ?? []).includes('raccoon_slicing') ? 'seed' : d.slicing ?? 'axes',
+      microBatch: t.micro_batch ?? 0,
     },
     train: {
       epochs: t.epochs,
@@ -325,15 +347,17 @@ function fromRaccoon(p: ParsedRunFile): RunSpec {
   };
 }
 
+/** The normalised run, after the checks of checks.ts (a key that would do nothing is a RunFileError). */
 export function toRunSpec(parsed: ParsedRunFile): RunSpec {
-  switch (parsed.style) {
-    case 'xanesnet-2023':
-      return fromXanes2023(parsed);
-    case 'xanesnet-2024':
-      return fromXanes2024(parsed);
-    case 'raccoon':
-      return fromRaccoon(parsed);
+  const spec = parsed.style === 'xanesnet-2023' ? fromXanes2023(parsed) : parsed.style === 'xanesnet-2024' ? fromXanes2024(parsed) : fromRaccoon(parsed);
+  const where = parsed.where ?? (() => '');
+  const problems: string[] = [];
+  if (spec.style !== 'raccoon') {
+    spec.train.loadGuess = loadGuessFromRunFile(parsed.raw, spec.style, spec.model.type, (p) => resolvePath(p, parsed.file), where, problems);
   }
+  problems.push(...runFileProblems(parsed.raw, spec, where));
+  if (problems.length) throw new RunFileError(parsed.file, problems);
+  return spec;
 }
 
 /** Read a run file from disk into a RunSpec (validation errors are RunFileError). */

@@ -18,6 +18,7 @@ const posInt = { type: 'integer', minimum: 1 };
 const bool = { type: 'boolean' };
 const str = { type: 'string', minLength: 1 };
 const seedList = { type: 'array', items: int };
+const count = { type: 'integer', minimum: 0 };
 const nullable = (s: Schema) => ({ anyOf: [s, { type: 'null' }] });
 const obj = (properties: Record<string, unknown>, required: string[] = []): Schema => ({
   type: 'object',
@@ -36,6 +37,12 @@ export const XANES_MODES = ['train_xyz', 'train_xanes', 'train_aegan'];
 
 /** Case-insensitive enum: the value is checked after lower-casing (see validate.ts). */
 const ciEnum = (values: string[]) => ({ type: 'string', ciEnum: values });
+
+/** The parts of aegan_mlp that XANESNET's load_guess / freeze can freeze. */
+export const AEGAN_PARTS = ['encoder1', 'encoder2', 'decoder1', 'decoder2', 'shared_encoder', 'shared_decoder', 'discrim1', 'discrim2'];
+
+/** A 2023 freeze block: freeze_<part>: bool and n_freeze_<part>: count for each part. */
+const freezeBlock = (parts: string[]) => obj(Object.fromEntries(parts.flatMap((p) => [[`freeze_${p}`, bool], [`n_freeze_${p}`, count]])));
 
 const loss2023 = obj({
   loss_fn: ciEnum(LOSSES),
@@ -102,7 +109,7 @@ export const hyperlabBlock = obj({
   grad_clip: obj({ max_norm: num, value: num }),
   tensorboard: bool,
   progress: bool,
-  original_bugs: { type: 'array', items: ciEnum(['cosine', 'lstm_batch_sequence', 'aegan_double_sigmoid', 'ae_cnn_padding', 'xavier_normal']) },
+  original_bugs: { type: 'array', items: ciEnum(['cosine', 'lstm_batch_sequence', 'aegan_double_sigmoid', 'ae_cnn_padding', 'xavier_normal', 'raccoon_slicing']) },
 });
 
 export const xanesnet2023 = obj(
@@ -111,7 +118,18 @@ export const xanesnet2023 = obj(
     y_path: str,
     descriptor,
     load_guess: bool,
-    loadguess_params: obj({ model_dir: str, n_freeze: int, freeze_mlp_params: bool, freeze_encoder_params: bool }),
+    // XANESNET 2023's load_guess (sphinx example_load_guess.rst, src/freeze_fn.py): which first
+    // layers of each part to freeze, one block per model type; n_freeze is learn.py's lstm rule.
+    loadguess_params: obj({
+      model_dir: str,
+      n_freeze: count,
+      freeze_mlp_params: freezeBlock(['dense']),
+      freeze_cnn_params: freezeBlock(['conv', 'dense']),
+      freeze_lstm_params: freezeBlock(['lstm', 'dense']),
+      freeze_ae_mlp_params: freezeBlock(['encoder', 'decoder', 'dense']),
+      freeze_ae_cnn_params: freezeBlock(['encoder', 'decoder', 'dense']),
+      freeze_params: freezeBlock(AEGAN_PARTS),
+    }),
     bootstrap: bool,
     bootstrap_params: obj({ n_boot: posInt, n_size: num, seed_boot: seedList }),
     ensemble: bool,
@@ -162,9 +180,11 @@ export const xanesnet2023 = obj(
     ),
     seed: int,
     epochs: posInt,
-    variance_threshold: num,
+    variance_threshold: { type: 'number', minimum: 0 },
     model_eval: bool,
     fourier_transform: bool,
+    // Optuna search (tune, n_trials, tune_*): tune: True is refused (use `hyperlab sweep`); with
+    // tune: False XANESNET does no search either, so the block is accepted and ignored.
     optuna_params: { type: 'object' },
     hyperlab: hyperlabBlock,
   },
@@ -230,7 +250,8 @@ export const xanesnet2024 = obj(
     ensemble: bool,
     ensemble_params: obj({ n_ens: posInt, weight_seed: seedList }),
     freeze: bool,
-    freeze_params: { type: 'object' },
+    // XANESNET 2024's freeze (xanesnet/freeze.py): the model directory and n_<part> first layers to freeze.
+    freeze_params: obj({ model_path: str, ...Object.fromEntries(['dense', 'conv', 'lstm', 'encoder', 'decoder', ...AEGAN_PARTS].map((p) => [`n_${p}`, count])) }),
     fourier_transform: bool,
     fourier_params: obj({ concat: bool }),
     standardscaler: bool,
@@ -260,10 +281,11 @@ export const raccoon = obj(
         newton_augmentation: num,
         target_noise: { type: 'number', minimum: 0, maximum: 0.5 },
         batch_size: posInt,
+        slicing: { enum: ['axes', 'seed'] },
       },
       ['datafile', 'train_seeds', 'test_seeds'],
     ),
-    train_params: obj({ epochs: posInt, lr: num, log_dir: str, test_every: posInt, transforms: bool }, ['epochs', 'lr']),
+    train_params: obj({ epochs: posInt, lr: num, log_dir: str, test_every: posInt, transforms: bool, micro_batch: { type: 'integer', minimum: 0 } }, ['epochs', 'lr']),
     hyperlab: hyperlabBlock,
   },
   ['model_params', 'data_params', 'train_params'],

@@ -108,6 +108,8 @@ export interface ParsedRunFile {
   file: string;
   style: RunStyle;
   raw: Record<string, any>;
+  /** 'line N' of a field path in the file ('' when unknown), for later checks' messages. */
+  where?: (path: string[]) => string;
 }
 
 /** Parse and validate YAML text; `file` is used in messages. */
@@ -145,7 +147,7 @@ export function parseRunFile(text: string, file = '<run file>'): ParsedRunFile {
     }
     throw new RunFileError(file, problems);
   }
-  return { file, style, raw };
+  return { file, style, raw, where: (p: string[]) => lineOf(doc, lc, p) };
 }
 
 /** Read, parse and validate a run file from disk. */

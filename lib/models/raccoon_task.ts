@@ -26,6 +26,11 @@
  *    image, no step. Eval mode makes each image's logit independent of the others,
  *    so the order and the permutation change nothing and are skipped.
  *
+ * Steps 1 and 2 (slice, permute, transform) are one index map on the cube data in
+ * JavaScript (cubeImages), which builds each chunk of images directly; the tensor
+ * versions sliceCubes and TRANSFORMS say the same in tfjs ops and are checked
+ * against it and against numpy (test/raccoon.test.ts).
+ *
  * Micro-batches: the forward and backward passes of one step can run in chunks of
  * `microBatch` images whose gradients are accumulated, each chunk's mean loss
  * weighted by (chunk size / all images), so the summed gradient is that of the
@@ -64,7 +69,7 @@ export type Slicing = 'seed' | 'axes';
  *   slice_w = c.reshape(-1, 1, D, H)                   ->  image k [r, s] = c[k, r, s]
  * i.e. the transposes below ([0, 2, 3, 1] and [0, 1, 3, 2] on the batch).
  */
-export function sliceCubes(cubes: tf.Tensor, slicing: Slicing = 'seed'): tf.Tensor4D {
+export function sliceCubes(cubes: tf.Tensor, slicing: Slicing = 'axes'): tf.Tensor4D {
   if (cubes.rank !== 4 || cubes.shape[1] !== cubes.shape[2] || cubes.shape[2] !== cubes.shape[3]) {
     throw new Error(`sliceCubes: expected a batch of cubes (N, S, S, S), got shape [${cubes.shape}]`);
   }
@@ -218,7 +223,7 @@ export interface CubeTaskOptions {
 export function cubeTask(o: CubeTaskOptions): Task {
   const lossFn = o.loss ?? ((p: tf.Tensor, t: tf.Tensor) => bceWithLogitsLoss(p, t));
   const useTransforms = o.transforms ?? true;
-  const slicing = o.slicing ?? 'seed';
+  const slicing = o.slicing ?? 'axes';
   const microBatch = o.microBatch ?? 0;
   const gen = () => o.generator ?? defaultGenerator;
   if (!(Number.isInteger(microBatch) && microBatch >= 0)) {
@@ -344,7 +349,8 @@ export function cubeTask(o: CubeTaskOptions): Task {
  * The TASKS entry for 'raccoon' and 'penguin' (lib/models/registry.ts): the run's
  * optimizer over every parameter, the run's loss (bce = BCE with logits), and from
  * the run spec `transforms` (train_params.transforms, default true), the slicing
- * (data_params.slicing: 'seed' | 'axes', default 'seed') and the micro-batch
+ * (data_params.slicing: 'axes' (default, intended) | 'seed' (the seed's quirk,
+ * also original_bugs: [raccoon_slicing])) and the micro-batch
  * (train_params.micro_batch, default 0 = all images at once).
  */
 export function cubeTaskFor(ctx: TaskContext): Task {
@@ -355,7 +361,7 @@ export function cubeTaskFor(ctx: TaskContext): Task {
     optimizer: ctx.makeOptimizer(ctx.model.parameters()),
     loss: ctx.loss,
     transforms: data?.transforms ?? true,
-    slicing: data?.slicing ?? raw.data_params?.slicing ?? 'seed',
+    slicing: data?.slicing ?? raw.data_params?.slicing ?? 'axes',
     microBatch: data?.microBatch ?? raw.train_params?.micro_batch ?? 0,
   });
 }

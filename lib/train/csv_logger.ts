@@ -30,6 +30,16 @@ export class CSVLogger extends Callback {
     if (!this.columns) {
       this.columns = ['epoch', ...Object.keys(logs)];
       fs.writeFileSync(this.file, this.columns.join(',') + '\n');
+    } else {
+      // A value seen for the first time (validation every n epochs): widen the file,
+      // earlier rows get an empty cell.
+      const added = Object.keys(logs).filter((k) => !this.columns!.includes(k));
+      if (added.length) {
+        const lines = fs.readFileSync(this.file, 'utf8').split('\n').filter(Boolean);
+        this.columns = [...this.columns, ...added];
+        const rows = lines.slice(1).map((l) => l + ','.repeat(added.length));
+        fs.writeFileSync(this.file, [this.columns.join(','), ...rows].join('\n') + '\n');
+      }
     }
     const row = this.columns.map((c) => (c === 'epoch' ? String(epoch) : logs[c] === undefined ? '' : String(logs[c])));
     fs.appendFileSync(this.file, row.join(',') + '\n');

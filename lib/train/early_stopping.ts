@@ -102,7 +102,7 @@ export class EarlyStopping extends Callback {
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;
       this.trainer.stopTraining = true;
-      this.trainer.stopReason = `early stopping: ${this.monitor} did not improve for ${this.wait} epochs (best ${this.best} at epoch ${this.bestEpoch})`;
+      this.trainer.stopReason = `early stopping: ${this.monitor} did not improve for ${this.wait} epochs (best ${this.best} at epoch ${this.bestEpoch + 1}, counting from 1)`;
     }
   }
 
@@ -112,6 +112,12 @@ export class EarlyStopping extends Callback {
       if (this.verbose) console.log(`Restoring model weights from the end of the best epoch: ${this.bestEpoch + 1}.`);
       this.trainer.model.loadStateDict(this.bestWeights);
     }
+    this.clearWeights(); // the copy is not needed once training ends
+  }
+
+  /** Free the copy of the best weights (training does this when it ends). */
+  dispose(): void {
+    this.clearWeights();
   }
 
   private saveWeights(): void {

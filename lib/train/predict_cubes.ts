@@ -65,7 +65,7 @@ export async function predictCubes(run: RunDir, opts: PredictOptions): Promise<P
   const ckDir = checkpointDir(run, which);
   const d = run.spec.data as CubeDataSpec & { slicing?: Slicing; microBatch?: number };
   const raw = run.spec.raw ?? {};
-  const slicing: Slicing = d.slicing ?? raw.data_params?.slicing ?? 'seed';
+  const slicing: Slicing = d.slicing ?? raw.data_params?.slicing ?? 'axes';
   const chunk = opts.batchSize ?? (d.microBatch || raw.train_params?.micro_batch || 256);
   const data = await prepare(run.spec, null);
   const { model, epoch } = loadModel(run, { nIn: data.nIn, nOut: data.nOut }, ckDir);

@@ -13,7 +13,9 @@
  *     checkpoints/last      the state after the last finished epoch (resume point)
  *     checkpoints/best      the state at the best validation loss
  *     scaler.json           the input scaler, when the run standardises inputs
- *     split.json            which samples were used for training and validation
+ *     variance_threshold.json  the kept input features, when variance_threshold > 0
+ *     split.json            which samples were used for training and validation (and evaluation)
+ *     model_eval.json       the invariance tests, when model_eval is on (lib/train/model_eval.ts)
  *     report.html           curves and metrics (hyperlab report)
  *
  * Running the same file again resumes from checkpoints/last and trains up to `epochs`
@@ -37,7 +39,8 @@ import { initWeights } from '../models/init_weights';
 import { ArrayDataset } from '../data/dataset';
 import { DataLoader } from '../data/loader';
 import { StandardScaler } from '../data/scaling';
-import { trainTestSplit, shuffledIndices, takeRows, repeatedKFold, bootstrapIndices } from '../data/splits';
+import { trainTestSplit, trainValTestSplit, shuffledIndices, takeRows, repeatedKFold, bootstrapIndices } from '../data/splits';
+import { VarianceThreshold, VARIANCE_THRESHOLD_FILE } from '../data/variance_threshold';
 import { fourierRows, augment } from '../data/xanes_transforms';
 import { loadXanesDataset, readSpectrum } from '../data/xanes';
 import { makeDescriptor } from '../data/descriptors';
@@ -52,6 +55,9 @@ import { NaNGuard } from './nan_guard';
 import { InterruptHandler } from './interrupt';
 import { EarlyStopping } from './early_stopping';
 import { MetricTask } from './metrics';
+import { prepareCubes } from './cubes_run';
+import { modelEvalAfterTraining, ModelEvalResults, ModelEvalSets } from './model_eval';
+import { resolveGuessSource, startFromGuess } from './load_guess';
 
 export interface RunOptions {
   /** Override the run file's backend. */
@@ -75,6 +81,8 @@ export interface RunResult {
   trainer: Trainer;
   /** Sub-runs of a k-fold, bootstrap or ensemble run (the fields above are the last one's). */
   variants?: VariantResult[];
+  /** The invariance tests of model_eval (XANESNET's core_eval), when the run file asks for them. */
+  modelEval?: ModelEvalResults;
   /** Free the model and the data tensors. */
   dispose(): void;
 }
@@ -145,34 +153,59 @@ export function loadXanesArrays(spec: RunSpec): XanesArrays {
 
 /**
  * Loaders over `rows` of the arrays (all rows by default): XANESNET's 80/20
- * train/validation split (random_state 42), the optional input scaler fitted on
- * the training part only, and split.json / scaler.json written to the run directory.
+ * train/validation split (random_state 42), or with model_eval its 75/15/10
+ * train/validation/evaluation split; the input features kept by variance_threshold
+ * and the optional input scaler, both fitted on the training part only; split.json,
+ * scaler.json and variance_threshold.json written to the run directory.
  */
 export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | null, runDir: string | null): PreparedData {
   const d = spec.data as XanesDataSpec;
-  const { nIn, nOut } = a;
+  const { nOut } = a;
   const pool = rows ?? Int32Array.from({ length: a.ids.length }, (_, i) => i);
-  const split = trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
+  // model_eval: two sklearn-style splits, 75 / (15 + 10), both seeded (XANESNET seeds the first with 42).
+  const three = d.modelEval ? trainValTestSplit(pool.length, { seed: 42 }) : null;
+  const split = three ? { train: three.train, test: three.validation } : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
   const trainRows = Int32Array.from(split.train, (i) => pool[i]);
   const valRows = Int32Array.from(split.test, (i) => pool[i]);
-  let xTrain = takeRows(a.x, nIn, trainRows);
-  let xVal = takeRows(a.x, nIn, valRows);
+  const evalRows = three ? Int32Array.from(three.test, (i) => pool[i]) : null;
   const yTrain = takeRows(a.y, nOut, trainRows);
   const yVal = takeRows(a.y, nOut, valRows);
-  let scaler: StandardScaler | null = null;
-  if (d.standardScaler) {
-    // Fitted on the training split only (XANESNET refits on every input it sees; see README).
-    scaler = new StandardScaler().fit({ data: xTrain, shape: [trainRows.length, nIn] });
-    xTrain = Float32Array.from(scaler.transform({ data: xTrain, shape: [trainRows.length, nIn] }).data);
-    xVal = Float32Array.from(scaler.transform({ data: xVal, shape: [valRows.length, nIn] }).data);
+  // The model's view of rows of a.x: the features variance_threshold keeps, then the scaler.
+  const rawTrain = takeRows(a.x, a.nIn, trainRows);
+  const selector = (d.varianceThreshold ?? 0) > 0 ? new VarianceThreshold(d.varianceThreshold).fit({ data: rawTrain, shape: [trainRows.length, a.nIn] }) : null;
+  const nIn = selector ? selector.support!.length : a.nIn;
+  const select = (x: Float32Array, n: number) => (selector ? selector.transform({ data: x, shape: [n, a.nIn] }).data : x);
+  // Fitted on the training split only (XANESNET refits on every input it sees; see README).
+  const scaler = d.standardScaler ? new StandardScaler().fit({ data: select(rawTrain, trainRows.length), shape: [trainRows.length, nIn] }) : null;
+  const prepareInputs = (x: Float32Array, n: number): Float32Array => {
+    const kept = select(x, n);
+    return scaler ? Float32Array.from(scaler.transform({ data: kept, shape: [n, nIn] }).data) : kept;
+  };
+  const xTrain = prepareInputs(rawTrain, trainRows.length);
+  const xVal = prepareInputs(takeRows(a.x, a.nIn, valRows), valRows.length);
+  const messages: string[] = [];
+  if (selector) {
+    const removed = selector.removed;
+    messages.push(`variance_threshold ${d.varianceThreshold}: ${nIn} of ${a.nIn} input features kept` + (removed.length ? ` (removed columns ${removed.join(', ')})` : ''));
   }
   if (runDir) {
     if (scaler) fs.writeFileSync(path.join(runDir, 'scaler.json'), JSON.stringify(scaler.toJSON(), null, 1));
+    if (selector) fs.writeFileSync(path.join(runDir, VARIANCE_THRESHOLD_FILE), JSON.stringify(selector.toJSON(), null, 1));
+    const ids = (r: Int32Array) => Array.from(r, (i) => a.ids[i]);
     fs.writeFileSync(
       path.join(runDir, 'split.json'),
-      JSON.stringify({ train: Array.from(trainRows, (i) => a.ids[i]), validation: Array.from(valRows, (i) => a.ids[i]), fourier: a.fourierOn }, null, 1),
+      JSON.stringify({ train: ids(trainRows), validation: ids(valRows), ...(evalRows ? { evaluation: ids(evalRows) } : {}), fourier: a.fourierOn }, null, 1),
     );
   }
+  const modelEval: ModelEvalSets | undefined = evalRows
+    ? {
+        train: { x: xTrain, y: yTrain, n: trainRows.length },
+        validation: { x: xVal, y: yVal, n: valRows.length },
+        evaluation: { x: prepareInputs(takeRows(a.x, a.nIn, evalRows), evalRows.length), y: takeRows(a.y, nOut, evalRows), n: evalRows.length },
+        nIn,
+        nOut,
+      }
+    : undefined;
   const field = (data: Float32Array, n: number, width: number) => ({ data, shape: [n, width] });
   const train = new DataLoader(new ArrayDataset({ x: field(xTrain, trainRows.length, nIn), y: field(yTrain, trainRows.length, nOut) }), {
     batchSize: spec.train.batchSize,
@@ -189,7 +222,7 @@ export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | n
     nOut,
     metrics: 'regression',
     stateful: [train],
-    extra: { energies: a.energies, nTrain: trainRows.length, nValidation: valRows.length, scaler },
+    extra: { energies: a.energies, nTrain: trainRows.length, nValidation: valRows.length, scaler, prepareInputs, modelEval, messages },
   };
 }
 
@@ -227,6 +260,7 @@ export async function inputShapeOf(spec: RunSpec): Promise<{ nIn: number; nOut: 
 /** Data preparers by RunSpec data kind; the cube data (RACCOON/PENGUIN) registers itself here. */
 export const DATA_PREPARERS: Record<string, (spec: RunSpec, runDir: string | null) => PreparedData | Promise<PreparedData>> = {
   xanes: prepareXanes,
+  cubes: prepareCubes,
 };
 
 async function chooseBackend(spec: RunSpec, opts: RunOptions): Promise<DeviceReport> {
@@ -251,6 +285,8 @@ export interface VariantResult {
  */
 export async function runSpec(spec: RunSpec, opts: RunOptions = {}): Promise<RunResult> {
   const device = await chooseBackend(spec, opts);
+  // Fail before any work: the weights a load_guess / freeze run starts from must be readable.
+  if (spec.train.loadGuess) resolveGuessSource(spec);
   const runDir = path.join(spec.runsDir, spec.name);
   fs.mkdirSync(runDir, { recursive: true });
   if (!fs.existsSync(path.join(runDir, 'config.json'))) {
@@ -300,7 +336,7 @@ async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, 
     last?.dispose();
     last = await runOne(spec, dir, data, v.seed, device, opts);
     const r: VariantResult = { name: v.name, runDir: dir, history: last.history };
-    if (v.testRows && d.kfold) r.testLoss = foldTestLoss(last, a, v.testRows, data, d.kfold.loss.fn, d.kfold.loss.args);
+    if (v.testRows && d.kfold) r.testLoss = foldTestLoss(last, a, v.testRows, data, lossOf(spec, d.kfold.loss.fn, d.kfold.loss.args));
     results.push(r);
     if (last.stopReason?.startsWith('interrupted')) break;
   }
@@ -320,17 +356,17 @@ async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, 
 }
 
 /** The k-fold loss of a trained fold on its held-out rows (XANESNET: kfold loss(y_test, pred)). */
-function foldTestLoss(run: RunResult, a: XanesArrays, rows: Int32Array, data: PreparedData, lossName: string, lossArgs: unknown): number {
-  const scaler = data.extra.scaler as StandardScaler | null;
-  let x = takeRows(a.x, a.nIn, rows);
-  if (scaler) x = Float32Array.from(scaler.transform({ data: x, shape: [rows.length, a.nIn] }).data);
+function foldTestLoss(run: RunResult, a: XanesArrays, rows: Int32Array, data: PreparedData, loss: (pred: tf.Tensor, target: tf.Tensor) => tf.Tensor): number {
+  // The model's inputs as in training: variance_threshold's features, then the scaler.
+  const prepareInputs = data.extra.prepareInputs as (x: Float32Array, n: number) => Float32Array;
+  const x = prepareInputs(takeRows(a.x, a.nIn, rows), rows.length);
   const y = takeRows(a.y, a.nOut, rows);
   const model = run.trainer.model;
   model.eval();
   const value = tf.tidy(() => {
-    const out = model.forward(tf.tensor(x, [rows.length, a.nIn]));
+    const out = model.forward(tf.tensor(x, [rows.length, data.nIn]));
     const pred = Array.isArray(out) ? out[out.length - 1] : out; // autoencoders return [recon, pred]
-    return getLoss(lossName, lossArgs as number | null)(pred, tf.tensor(y, [rows.length, a.nOut])).dataSync()[0];
+    return loss(pred, tf.tensor(y, [rows.length, a.nOut])).dataSync()[0];
   });
   model.train();
   return value;
@@ -341,7 +377,9 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   // Weights: seeded as XANESNET does (manual_seed(weight_seed) before initialising).
   manualSeed(weightSeed);
   const model = buildModel(spec.model.type, spec.model.params, { nIn: data.nIn, nOut: data.nOut }, spec.originalBugs);
-  initWeights(model, spec.train.kernelInit, spec.train.biasInit, spec.originalBugs);
+  // load_guess / freeze (lib/train/load_guess.ts): trained weights instead of kernel_init / bias_init, then frozen layers.
+  const guess = spec.train.loadGuess ? startFromGuess(spec, model, resolveGuessSource(spec)) : null;
+  if (!guess) initWeights(model, spec.train.kernelInit, spec.train.biasInit, spec.originalBugs);
   manualSeed(spec.train.seed);
 
   const loss = lossOf(spec, spec.train.loss.fn, spec.train.loss.args);
@@ -406,21 +444,33 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   } else {
     say(opts, `new run ${spec.name} on ${device.backend}: ${spec.model.type}, ${data.train.length} batches per epoch`);
   }
+  for (const m of [...((data.extra.messages as string[] | undefined) ?? []), ...(guess ?? [])]) say(opts, m);
   if (resumedFrom !== null && resumedFrom >= spec.train.epochs) {
     say(opts, `${spec.name} already has ${resumedFrom} of ${spec.train.epochs} epochs; raise epochs in the run file to train longer`);
   }
   const history = await trainer.fit(data.train, { epochs: spec.train.epochs, validation: data.validation });
   const interrupted = trainer.stopReason?.startsWith('interrupted') ?? false;
   if (interrupted) say(opts, `interrupted: run the same command again to resume from epoch ${trainer.epoch} (${runDir})`);
+  // model_eval: XANESNET's invariance tests on the evaluation rows, once training is done.
+  const evalSets = data.extra.modelEval as ModelEvalSets | undefined;
+  const modelEval =
+    evalSets && !interrupted
+      ? modelEvalAfterTraining(model, evalSets, { type: spec.model.type, batchSize: spec.train.batchSize, seed: spec.train.seed, runDir, say: (m) => say(opts, m) })
+      : undefined;
   return {
     spec,
     runDir,
     history,
+    modelEval,
     resumedFrom,
     stopReason: trainer.stopReason,
     device,
     trainer,
-    dispose: () => model.dispose(),
+    dispose: () => {
+      model.dispose();
+      for (const o of task.optimizers) (o as { dispose?: () => void }).dispose?.();
+      (data.extra.close as (() => void) | undefined)?.();
+    },
   };
 }
 
