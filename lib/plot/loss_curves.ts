@@ -38,7 +38,7 @@ export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): 
       if (!values) continue;
       // Epochs are counted from 1 on the axis, as the progress bar prints them.
       const x = values.map((_, j) => (history.epoch?.[j] ?? j) + 1);
-      data.push({ type: 'scatter', mode: 'lines+markers', name, x, y: values.map(finiteOrNull), line: { color, dash } });
+      data.push({ type: 'scatter', mode: 'lines+markers', name, x, y: values.map(finiteOrNull), line: { color, dash }, connectgaps: true }); // validation every n epochs: join its points
     }
   });
   const layout = baseLayout(opts.title ?? 'Loss', 'epoch', 'loss');
