@@ -96,11 +96,19 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
     );
   }
   if (spec.style === 'raccoon') {
-    for (const key of ['mode', 'model', 'val_split', 'max_samples', 'original_bugs']) {
+    for (const key of ['mode', 'model', 'val_split', 'max_samples']) {
       if (hl[key] !== undefined) {
         problems.push(`${at(where, ['hyperlab', key])}: hyperlab.${key} is for XANESNET run files; a RACCOON/PENGUIN run takes its model from model_params and its data from data_params: remove it`);
       }
     }
+    if (hl.grad_clip !== undefined) {
+      problems.push(`${at(where, ['hyperlab', 'grad_clip'])}: the RACCOON/PENGUIN cube step does not clip gradients (the seed does not): remove grad_clip`);
+    }
+    (hl.original_bugs ?? []).forEach((b: string, i: number) => {
+      if (String(b).toLowerCase() !== 'raccoon_slicing') {
+        problems.push(`${at(where, ['hyperlab', 'original_bugs', String(i)])}: '${b}' is a XANESNET bug; RACCOON/PENGUIN runs have raccoon_slicing only: remove it`);
+      }
+    });
     return problems;
   }
   const type = spec.model.type;
@@ -159,6 +167,7 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
     ae_cnn_padding: [type === 'ae_cnn', 'the ae_cnn model'],
     cosine: [[spec.train.loss.fn, d.kfold?.loss.fn].includes('cosine'), 'a cosine loss (loss_fn: cosine)'],
     xavier_normal: [spec.train.kernelInit === 'xavier_normal', 'kernel_init: xavier_normal'],
+    raccoon_slicing: [false, 'the cube slicing of RACCOON/PENGUIN runs'],
   };
   spec.originalBugs.forEach((b, i) => {
     const [applies, what] = bugTargets[String(b).toLowerCase()] ?? [true, ''];

@@ -31,6 +31,7 @@ import { makeDescriptor } from '../data/descriptors/index';
 import { checkpointDir, openRunDir, runEnergyGrid, runScaler } from './run_dir';
 import { directionOf, loadPredictInputs } from './predict_inputs';
 import { fourierRows, inverseFourierRows } from '../data/xanes_transforms';
+import { loadVarianceThreshold } from '../data/variance_threshold';
 import { formatPrediction, row, writePredictionFiles } from './predict_output';
 import { loadModel, manifestOf, meanSquaredError, PredictOptions, PredictResult, say, splitOutput } from './predict_common';
 import { predictCubes } from './predict_cubes';
@@ -81,10 +82,16 @@ export async function predictRun(runDir: string, opts: PredictOptions = {}): Pro
   const grid = runEnergyGrid(run, opts.targets ?? null);
   const inputs = loadPredictInputs(run, direction, grid, opts);
   const n = inputs.ids.length;
-  // The model's view, as in training: spectra Fourier-transformed (if the run does), then the input scaler.
+  // The model's view, as in training: spectra Fourier-transformed (if the run does), the input
+  // features variance_threshold kept (variance_threshold.json), then the input scaler.
   const fourier = d.fourier?.enabled ? (forward ? 'y' : 'x') : null;
   const concat = d.fourier?.concat ?? false;
-  const fx = fourier === 'x' ? fourierRows(inputs.x, inputs.nIn, concat) : { data: inputs.x, width: inputs.nIn };
+  const ft = fourier === 'x' ? fourierRows(inputs.x, inputs.nIn, concat) : { data: inputs.x, width: inputs.nIn };
+  const selector = (d.varianceThreshold ?? 0) > 0 ? loadVarianceThreshold(run.dir) : null;
+  if ((d.varianceThreshold ?? 0) > 0 && !selector) {
+    throw new Error(`run ${run.spec.name} keeps the input features with variance above ${d.varianceThreshold}, but ${run.dir}/variance_threshold.json is missing: train the run again to write it`);
+  }
+  const fx = selector ? { data: selector.transform({ data: ft.data, shape: [n, ft.width] }).data, width: selector.support!.length } : ft;
   const scaler = runScaler(run);
   const x = scaler ? (scaler.transform({ data: fx.data, shape: [n, fx.width] }).data as Float32Array) : fx.data;
   const nOut = forward ? grid.length : makeDescriptor(d.descriptor).length;
@@ -102,7 +109,8 @@ export async function predictRun(runDir: string, opts: PredictOptions = {}): Pro
   let recon = out.recon;
   if (recon && out.reconWidth === fx.width) {
     if (scaler) recon = scaler.inverseTransform({ data: recon, shape: [n, fx.width] }).data as Float32Array;
-    if (fourier === 'x') ({ data: recon, width: out.reconWidth } = inverseFourierRows(recon, fx.width, concat));
+    // (With variance_threshold the reconstruction has the kept features only, so it stays as it is.)
+    if (fourier === 'x' && !selector) ({ data: recon, width: out.reconWidth } = inverseFourierRows(recon, fx.width, concat));
   }
   const { mse, rows } = meanSquaredError(out.pred, inputs.targets, out.width);
   const mseRecon = recon && out.reconWidth === inputs.nIn ? meanSquaredError(recon, inputs.x, inputs.nIn).mse : null;

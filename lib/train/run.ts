@@ -168,6 +168,9 @@ export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | n
   const trainRows = Int32Array.from(split.train, (i) => pool[i]);
   const valRows = Int32Array.from(split.test, (i) => pool[i]);
   const evalRows = three ? Int32Array.from(three.test, (i) => pool[i]) : null;
+  if (evalRows && evalRows.length < 2) {
+    throw new Error(`run ${spec.name}: model_eval keeps 10% of ${pool.length} samples for its t-tests, ${evalRows.length}; they need at least 2: use more data (max_samples) or set model_eval to False`);
+  }
   const yTrain = takeRows(a.y, nOut, trainRows);
   const yVal = takeRows(a.y, nOut, valRows);
   // The model's view of rows of a.x: the features variance_threshold keeps, then the scaler.

@@ -102,7 +102,7 @@ export interface SweepRow {
 // ---- the plan: trials and their run files ----------------------------------------------------
 
 /** Run-file fields holding paths relative to the file (see lib/config/runspec.ts). */
-const PATH_FIELDS = ['x_path', 'y_path', 'xyz_path', 'xanes_path', 'data_params.datafile', 'train_params.log_dir', 'loadguess_params.model_dir', 'hyperlab.runs_dir'];
+const PATH_FIELDS = ['x_path', 'y_path', 'xyz_path', 'xanes_path', 'data_params.datafile', 'train_params.log_dir', 'loadguess_params.model_dir', 'freeze_params.model_path', 'hyperlab.runs_dir'];
 
 function isRange(v: unknown): v is SweepRange {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'min' in v && 'max' in v;
