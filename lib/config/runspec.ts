@@ -165,6 +165,83 @@ function runHash(raw: Record<string, any>): string {
 
 const modes2023: Record<string, RunSpec['mode']> = { aegan: 'train_aegan', aegan_mlp: 'train_aegan' };
 
+/** What differs between the two XANESNET styles, read from the file; xanesRunSpec builds the rest. */
+interface XanesPieces {
+  type: string;
+  params: Record<string, any>;
+  mode: RunSpec['mode'];
+  xyzPath: string;
+  xanesPath: string;
+  seed: number;
+  kfoldSeed: number;
+  weightSeed: number | null;
+  epochs: number;
+  lr: number;
+  optimizer: string;
+  loss: LossSpec;
+  dis: TrainSpec['dis'];
+  scheduler: TrainSpec['scheduler'];
+  standardScaler: boolean;
+  fourier: XanesDataSpec['fourier'];
+  augment: { type: string; augment_mult?: number; normal_mean?: number; normal_sd?: number } | null;
+  bootstrapSeeds: number[] | undefined;
+  ensembleSeeds: number[] | undefined;
+  modelEval: boolean;
+  varianceThreshold: number;
+}
+
+function xanesRunSpec(p: ParsedRunFile, x: XanesPieces): RunSpec {
+  const r = p.raw;
+  const h = r.hyperparams;
+  const hl = r.hyperlab ?? {};
+  return {
+    file: p.file,
+    style: p.style,
+    name: hl.name ?? `${path.basename(p.file).replace(/\.ya?ml$/, '')}-${x.type}-${runHash(r)}`,
+    runsDir: hl.runs_dir ? resolvePath(hl.runs_dir, p.file) : path.resolve('runs'),
+    backend: hl.backend ?? 'auto',
+    mode: x.mode,
+    model: { type: x.type, params: x.params },
+    data: {
+      kind: 'xanes',
+      xyzPath: x.xyzPath,
+      xanesPath: x.xanesPath,
+      descriptor: { type: (r.descriptor?.type ?? 'wacsf').toLowerCase(), params: r.descriptor?.params ?? {} },
+      seed: x.seed,
+      standardScaler: x.standardScaler,
+      fourier: x.fourier,
+      augment: x.augment
+        ? { type: String(x.augment.type).toLowerCase() as 'random_noise' | 'random_combination', mult: x.augment.augment_mult ?? 1, mean: x.augment.normal_mean ?? 0, sd: x.augment.normal_sd ?? 0.1 }
+        : null,
+      kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: x.kfoldSeed, loss: loss2023(r.kfold_params?.loss) } : null,
+      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params?.n_boot, nSize: r.bootstrap_params?.n_size, seeds: x.bootstrapSeeds ?? [] } : null,
+      ensemble: r.ensemble ? { nEns: r.ensemble_params?.n_ens, seeds: x.ensembleSeeds ?? [] } : null,
+      modelEval: x.modelEval,
+      maxSamples: hl.max_samples ?? null,
+      varianceThreshold: x.varianceThreshold,
+    },
+    train: {
+      epochs: x.epochs,
+      batchSize: h.batch_size,
+      lr: x.lr,
+      optimizer: x.optimizer,
+      // aegan_mlp: both optimizers get weight_decay 1e-5, as XANESNET builds them.
+      optimizerOptions: x.type === 'aegan_mlp' ? { weight_decay: 1e-5 } : {},
+      loss: x.loss,
+      dis: x.dis,
+      seed: x.seed,
+      weightSeed: x.weightSeed,
+      kernelInit: h.kernel_init?.toLowerCase() ?? null,
+      biasInit: h.bias_init?.toLowerCase() ?? null,
+      scheduler: x.scheduler,
+      testEvery: 1,
+      ...hyperlabTrain(hl),
+    },
+    originalBugs: hl.original_bugs ?? [],
+    raw: r,
+  };
+}
+
 function fromXanes2023(p: ParsedRunFile): RunSpec {
   const r = p.raw;
   const h = r.hyperparams;
@@ -173,6 +250,7 @@ function fromXanes2023(p: ParsedRunFile): RunSpec {
   if (!type) {
     throw new RunFileError(p.file, ['hyperparams.model is missing: name the model mode (mlp, cnn, ae_mlp, ae_cnn, aegan_mlp, lstm); XANESNET 2023 took it from --model_mode']);
   }
+  // 2023 names -> 2024 names (shared/specs/models-from-seeds.md, the rename table).
   const params: Record<string, any> = {
     hidden_size: type === 'lstm' ? h.hidden_size : type.startsWith('aegan') ? h.hidden_size : type.includes('cnn') ? h.hidden_layer : h.hl_ini_dim,
     dropout: h.dropout,
@@ -191,52 +269,31 @@ function fromXanes2023(p: ParsedRunFile): RunSpec {
     num_hidden_layers_dis: h.n_hl_dis,
   };
   for (const k of Object.keys(params)) if (params[k] === undefined) delete params[k];
-  const sched = r.lr_scheduler?.scheduler ? { type: String(r.lr_scheduler.scheduler_type).toLowerCase(), params: r.lr_scheduler.scheduler_param ?? {} } : null;
   const isAegan = type === 'aegan_mlp';
-  return {
-    file: p.file,
-    style: p.style,
-    name: hl.name ?? `${path.basename(p.file).replace(/\.ya?ml$/, '')}-${type}-${runHash(r)}`,
-    runsDir: hl.runs_dir ? resolvePath(hl.runs_dir, p.file) : path.resolve('runs'),
-    backend: hl.backend ?? 'auto',
+  return xanesRunSpec(p, {
+    type,
+    params,
     mode: hl.mode ?? modes2023[type] ?? 'train_xyz',
-    model: { type, params },
-    data: {
-      kind: 'xanes',
-      xyzPath: resolvePath(r.x_path, p.file),
-      xanesPath: resolvePath(r.y_path, p.file),
-      descriptor: { type: (r.descriptor?.type ?? 'wacsf').toLowerCase(), params: r.descriptor?.params ?? {} },
-      seed: r.seed ?? 2021,
-      standardScaler: false,
-      fourier: { enabled: r.fourier_transform ?? false, concat: false },
-      augment: r.data_params && r.augment ? { type: String(r.augment.augment_type).toLowerCase() as any, mult: r.augment.augment_mult ?? 1, mean: r.augment.augment_params?.normal_mean ?? 0, sd: r.augment.augment_params?.normal_sd ?? 0.1 } : null,
-      kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: r.seed ?? 2021, loss: loss2023(r.kfold_params?.loss) } : null,
-      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params?.n_boot, nSize: r.bootstrap_params?.n_size, seeds: r.bootstrap_params?.seed_boot ?? [] } : null,
-      ensemble: r.ensemble ? { nEns: r.ensemble_params?.n_ens, seeds: r.ensemble_params?.weight_init_seed ?? [] } : null,
-      modelEval: r.model_eval ?? false,
-      maxSamples: hl.max_samples ?? null,
-      // XANESNET 2023 reads variance_threshold but never applies it; 0.0 (its examples) keeps every feature.
-      varianceThreshold: r.variance_threshold ?? 0,
-    },
-    train: {
-      epochs: r.epochs,
-      batchSize: h.batch_size,
-      lr: isAegan ? h.lr_gen ?? 1e-3 : h.lr ?? 1e-3,
-      optimizer: String(isAegan ? h.optim_fn_gen ?? 'adam' : h.optim_fn ?? 'adam').toLowerCase(),
-      optimizerOptions: isAegan ? { weight_decay: 1e-5 } : {},
-      loss: loss2023(isAegan ? h.loss_gen : h.loss),
-      dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn_dis ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
-      seed: r.seed ?? 2021,
-      weightSeed: h.weight_init_seed ?? null,
-      kernelInit: h.kernel_init?.toLowerCase() ?? null,
-      biasInit: h.bias_init?.toLowerCase() ?? null,
-      scheduler: sched,
-      testEvery: 1,
-      ...hyperlabTrain(hl),
-    },
-    originalBugs: hl.original_bugs ?? [],
-    raw: r,
-  };
+    xyzPath: resolvePath(r.x_path, p.file),
+    xanesPath: resolvePath(r.y_path, p.file),
+    seed: r.seed ?? 2021,
+    kfoldSeed: r.seed ?? 2021,
+    weightSeed: h.weight_init_seed ?? null,
+    epochs: r.epochs,
+    lr: isAegan ? h.lr_gen ?? 1e-3 : h.lr ?? 1e-3,
+    optimizer: String(isAegan ? h.optim_fn_gen ?? 'adam' : h.optim_fn ?? 'adam').toLowerCase(),
+    loss: loss2023(isAegan ? h.loss_gen : h.loss),
+    dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn_dis ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
+    scheduler: r.lr_scheduler?.scheduler ? { type: String(r.lr_scheduler.scheduler_type).toLowerCase(), params: r.lr_scheduler.scheduler_param ?? {} } : null,
+    standardScaler: false,
+    fourier: { enabled: r.fourier_transform ?? false, concat: false },
+    augment: r.data_params && r.augment ? { type: r.augment.augment_type, augment_mult: r.augment.augment_mult, ...(r.augment.augment_params ?? {}) } : null,
+    bootstrapSeeds: r.bootstrap_params?.seed_boot,
+    ensembleSeeds: r.ensemble_params?.weight_init_seed,
+    modelEval: r.model_eval ?? false,
+    // XANESNET 2023 reads variance_threshold but never applies it; 0.0 (its examples) keeps every feature.
+    varianceThreshold: r.variance_threshold ?? 0,
+  });
 }
 
 function fromXanes2024(p: ParsedRunFile): RunSpec {
@@ -245,51 +302,29 @@ function fromXanes2024(p: ParsedRunFile): RunSpec {
   const hl = r.hyperlab ?? {};
   const type = String(r.model.type).toLowerCase();
   const isAegan = type === 'aegan_mlp';
-  const sched = r.lr_scheduler && r.scheduler_params ? (({ type: t, ...rest }) => ({ type: String(t ?? 'step').toLowerCase(), params: rest }))(r.scheduler_params) : null;
-  const aug = r.data_augment && r.augment_params ? r.augment_params : null;
-  return {
-    file: p.file,
-    style: p.style,
-    name: hl.name ?? `${path.basename(p.file).replace(/\.ya?ml$/, '')}-${type}-${runHash(r)}`,
-    runsDir: hl.runs_dir ? resolvePath(hl.runs_dir, p.file) : path.resolve('runs'),
-    backend: hl.backend ?? 'auto',
+  return xanesRunSpec(p, {
+    type,
+    params: { ...(r.model.params ?? {}) },
     mode: r.mode ?? hl.mode ?? (isAegan ? 'train_aegan' : 'train_xyz'),
-    model: { type, params: { ...(r.model.params ?? {}) } },
-    data: {
-      kind: 'xanes',
-      xyzPath: resolvePath(r.xyz_path, p.file),
-      xanesPath: resolvePath(r.xanes_path, p.file),
-      descriptor: { type: (r.descriptor?.type ?? 'wacsf').toLowerCase(), params: r.descriptor?.params ?? {} },
-      seed: h.seed ?? 2021,
-      standardScaler: r.standardscaler ?? false,
-      fourier: { enabled: r.fourier_transform ?? false, concat: r.fourier_params?.concat ?? false },
-      augment: aug ? { type: String(aug.type).toLowerCase() as any, mult: aug.augment_mult ?? 1, mean: aug.normal_mean ?? 0, sd: aug.normal_sd ?? 0.1 } : null,
-      kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: r.kfold_params?.seed ?? h.seed ?? 2021, loss: loss2023(r.kfold_params?.loss) } : null,
-      bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params?.n_boot, nSize: r.bootstrap_params?.n_size, seeds: r.bootstrap_params?.weight_seed ?? [] } : null,
-      ensemble: r.ensemble ? { nEns: r.ensemble_params?.n_ens, seeds: r.ensemble_params?.weight_seed ?? [] } : null,
-      modelEval: h.model_eval ?? false,
-      maxSamples: hl.max_samples ?? null,
-      varianceThreshold: 0,
-    },
-    train: {
-      epochs: h.epochs,
-      batchSize: h.batch_size,
-      lr: isAegan ? h.lr_gen ?? h.lr ?? 1e-3 : h.lr ?? 1e-3,
-      optimizer: String(h.optim_fn ?? 'adam').toLowerCase(),
-      optimizerOptions: isAegan ? { weight_decay: 1e-5 } : {},
-      loss: loss2023(isAegan ? h.loss_gen ?? h.loss : h.loss),
-      dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
-      seed: h.seed ?? 2021,
-      weightSeed: h.weight_seed ?? null,
-      kernelInit: h.kernel_init?.toLowerCase() ?? null,
-      biasInit: h.bias_init?.toLowerCase() ?? null,
-      scheduler: sched,
-      testEvery: 1,
-      ...hyperlabTrain(hl),
-    },
-    originalBugs: hl.original_bugs ?? [],
-    raw: r,
-  };
+    xyzPath: resolvePath(r.xyz_path, p.file),
+    xanesPath: resolvePath(r.xanes_path, p.file),
+    seed: h.seed ?? 2021,
+    kfoldSeed: r.kfold_params?.seed ?? h.seed ?? 2021,
+    weightSeed: h.weight_seed ?? null,
+    epochs: h.epochs,
+    lr: isAegan ? h.lr_gen ?? h.lr ?? 1e-3 : h.lr ?? 1e-3,
+    optimizer: String(h.optim_fn ?? 'adam').toLowerCase(),
+    loss: loss2023(isAegan ? h.loss_gen ?? h.loss : h.loss),
+    dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
+    scheduler: r.lr_scheduler && r.scheduler_params ? (({ type: t, ...rest }) => ({ type: String(t ?? 'step').toLowerCase(), params: rest }))(r.scheduler_params) : null,
+    standardScaler: r.standardscaler ?? false,
+    fourier: { enabled: r.fourier_transform ?? false, concat: r.fourier_params?.concat ?? false },
+    augment: r.data_augment && r.augment_params ? r.augment_params : null,
+    bootstrapSeeds: r.bootstrap_params?.weight_seed,
+    ensembleSeeds: r.ensemble_params?.weight_seed,
+    modelEval: h.model_eval ?? false,
+    varianceThreshold: 0,
+  });
 }
 
 function fromRaccoon(p: ParsedRunFile): RunSpec {
