@@ -11,20 +11,9 @@ cd "$(dirname "$0")/.."
 
 # jupyter-notebook: classic Notebook 6 (Debian bookworm has no JupyterLab package).
 # chromium + fonts-liberation: headless browser for test/e2e/browser.test.ts.
-packages=(jupyter-notebook chromium fonts-liberation)
-
+source scripts/apt.sh
 if [ "${1:-}" != "--no-apt" ]; then
-  missing=()
-  for p in "${packages[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-  done
-  if ((${#missing[@]})); then
-    echo "notebook-setup: installing Debian packages: ${missing[*]}"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  apt_install_missing notebook-setup jupyter-notebook chromium fonts-liberation
 fi
 
 # `import * as hl from 'hyperlab'` in a notebook resolves node_modules/hyperlab, a

@@ -9,18 +9,8 @@ cd "$(dirname "$0")/.."
 # (optional: without them the plain tfjs kernels run), protoc to decode TensorBoard
 # files in tests, Mesa's EGL + llvmpipe for the WebGPU software adapter the GPU
 # code path is tested on. Jupyter and Chromium come with scripts/notebook-setup.sh below.
-packages=(libopenblas-dev g++ make python3 protobuf-compiler libegl-dev libegl-mesa0 libgl1-mesa-dri)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing Debian packages: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/apt.sh
+apt_install_missing setup libopenblas-dev g++ make python3 protobuf-compiler libegl-dev libegl-mesa0 libgl1-mesa-dri
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: npm ci"
