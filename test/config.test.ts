@@ -121,7 +121,7 @@ train_params: {epochs: 5, lr: 0.001, log_dir: tb}
 `,
     file,
   );
-  assert.equal(spec.name, 'template_data_z1_raccoon_lp16_do0.5_na1_ts100');
+  assert.equal(spec.name, 'template_data_z1_raccoon_lp16_do0.5_na1.0_ts100');
   assert.equal(spec.train.batchSize, 4);
   assert.deepEqual(spec.train.optimizerOptions, { betas: [0.5, 0.999], weight_decay: 1e-11 });
   assert.equal(spec.mode, 'classify');

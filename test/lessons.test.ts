@@ -1,7 +1,7 @@
 /**
- * Lessons are tests: every notebook in lessons/ runs top to bottom through the
- * tslab kernel (as `hyperlab lessons run` does), and its own asserts check the
- * numbers it teaches. The executed copies and HTML pages go to a temp folder.
+ * Lessons are tests: every notebook in lessons/ and notebooks/ runs top to bottom
+ * through the tslab kernel (as `hyperlab lessons run` does), and its own asserts
+ * check the numbers it teaches. The executed copies and HTML pages go to a temp folder.
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
@@ -15,7 +15,8 @@ const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-lessons-'));
 
 for (const file of findNotebooks([])) {
   const name = path.basename(file, '.ipynb');
-  test(`lesson ${name}`, async () => {
+  const kind = path.basename(path.dirname(file)) === 'notebooks' ? 'notebook' : 'lesson';
+  test(`${kind} ${name}`, async () => {
     const r = await runNotebook(file, { outDir, html: true });
     if (name !== '00_hello') return;
     // The pipeline itself: a plotly figure in a text/html output, plotly.js sent once, the page has both.
@@ -29,3 +30,11 @@ for (const file of findNotebooks([])) {
     assert.equal(page.split('plotly.js (cartesian').length - 1, 1, 'the page inlines plotly.js once');
   });
 }
+
+test('the runner finds notebooks/ beside lessons/: by default after the lessons, and by name', () => {
+  const all = findNotebooks([]);
+  const folders = all.map((f) => path.basename(path.dirname(f)));
+  assert.ok(folders.includes('notebooks'), 'notebooks/ is run');
+  assert.equal(folders.lastIndexOf('lessons') < folders.indexOf('notebooks'), true, 'lessons first, then notebooks');
+  assert.equal(path.relative(path.dirname(path.dirname(findNotebooks(['sweep'])[0])), findNotebooks(['sweep'])[0]), path.join('notebooks', 'sweep.ipynb'));
+});

@@ -388,7 +388,7 @@ test('the embedded file datasets/cubes/cubes_s64.h5 is what EMBEDDED_CUBES makes
 test('runfiles/raccoon.yaml and penguin.yaml: the seed model names, batch sizes and a model summary', async () => {
   for (const [arch, L, batch] of [['raccoon', 4, 4], ['penguin', 4, 2]] as const) {
     const spec = loadRunSpec(path.join(hl.packageRoot(), 'runfiles', `${arch}.yaml`));
-    assert.equal(spec.name, `demo_cubes_s64_${arch}_lp${L}_do0.5_na1_ts4`);
+    assert.equal(spec.name, `demo_cubes_s64_${arch}_lp${L}_do0.5_na1.0_ts4`);
     assert.equal(spec.train.batchSize, batch, 'the seed table: RACCOON L<=16: 4 cubes, PENGUIN L<=16: 2');
     assert.equal(spec.train.testEvery, 2);
     assert.deepEqual(spec.train.optimizerOptions, { betas: [0.5, 0.999], weight_decay: 1e-11 });
@@ -414,7 +414,7 @@ test('a RACCOON run on the embedded cubes: falling loss over 3 epochs, the seed 
   const file = path.join(dir, 'raccoon.yaml');
   const before = tf.memory().numTensors;
   const r = await runFromText(runText({ L: 4, train: 4, test: 2, epochs: 3, runsDir: dir }), file, { verbose: false });
-  assert.equal(path.basename(r.runDir), 't_cubes_s64_raccoon_lp4_do0.5_na1_ts4', 'the run directory is the seed model name');
+  assert.equal(path.basename(r.runDir), 't_cubes_s64_raccoon_lp4_do0.5_na1.0_ts4', 'the run directory is the seed model name');
   const h = r.history;
   assert.ok(h.loss[1] < h.loss[0] && h.loss[2] < h.loss[1], `loss falls: ${h.loss.join(', ')}`);
   for (const m of ['accuracy', 'precision', 'recall', 'f1', 'tpr', 'fpr']) {

@@ -1,11 +1,11 @@
 /**
- * `hyperlab lessons run [NAME...] [--html] [--out DIR]`: execute lesson
- * notebooks through the tslab kernel (no Python), write the executed copies,
- * stop at the first failing cell.
+ * `hyperlab lessons run [NAME...] [--html] [--out DIR]`: execute the lesson
+ * notebooks (lessons/) and the full-run notebooks (notebooks/) through the tslab
+ * kernel (no Python), write the executed copies, stop at the first failing cell.
  */
 import { Command } from 'commander';
 import * as path from 'node:path';
-import { findNotebooks, lessonsDir, NotebookError, runNotebook } from '../notebook/runner';
+import { findNotebooks, lessonsDir, notebooksDir, NotebookError, runNotebook } from '../notebook/runner';
 
 export interface LessonsRunOptions {
   html?: boolean;
@@ -36,11 +36,11 @@ export async function lessonsRun(names: string[], opts: LessonsRunOptions): Prom
 }
 
 export function registerLessons(program: Command): void {
-  const lessons = program.command('lessons').description(`the lesson notebooks (${lessonsDir()})`);
+  const lessons = program.command('lessons').description(`the lesson notebooks (${lessonsDir()}) and full-run notebooks (${notebooksDir()})`);
   lessons
     .command('run')
     .description('execute notebooks cell by cell through the tslab kernel and write the executed copies')
-    .argument('[name...]', 'lesson names or prefixes (00, 00_hello) or paths to .ipynb files; none: every lesson')
+    .argument('[name...]', 'lesson or notebook names or prefixes (00, 00_hello, sweep) or paths to .ipynb files; none: every lesson, then every notebook')
     .option('--html', 'also export each executed notebook as a self-contained HTML page')
     .option('--out <dir>', 'where the executed copies go', path.join('runs', 'lessons'))
     .option('--timeout <seconds>', 'longest time one cell may run', '600')

@@ -339,7 +339,9 @@ function fromRaccoon(p: ParsedRunFile): RunSpec {
   const na = d.newton_augmentation ?? 1;
   // The seed's model name: {name}_{datafile stem}_{arch}_lp{L}_do{dropout}_na{na}_ts{N}
   const stem = path.basename(d.datafile).replace(/\.[^.]+$/, '');
-  const name = hl.name ?? `${m.name ?? 'run'}_${stem}_${arch}_lp${L}_do${dropout}_na${na}_ts${d.train_seeds}`;
+  // Python formats the floats dropout and newton_augmentation as 0.5 and 1.0 (not 1).
+  const pyFloat = (x: number) => (Number.isInteger(x) ? x.toFixed(1) : String(x));
+  const name = hl.name ?? `${m.name ?? 'run'}_${stem}_${arch}_lp${L}_do${pyFloat(dropout)}_na${pyFloat(na)}_ts${d.train_seeds}`;
   // The seed's batch sizes, counted in cubes.
   const batch = d.batch_size ?? (arch === 'raccoon' ? (L <= 16 ? 4 : L <= 32 ? 5 : 2) : L <= 16 ? 2 : 1);
   return {

@@ -8,3 +8,7 @@ export * from './xanesnet/ae_cnn';
 export * from './xanesnet/aegan_mlp';
 export * from './xanesnet/ae_task';
 export * from './xanesnet/aegan_task';
+export * from './raccoon';
+export * from './penguin';
+export * from './raccoon_common';
+export * from './raccoon_task';

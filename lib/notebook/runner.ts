@@ -151,26 +151,41 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<RunRe
   return { notebook: file, executed: nb, outFile, htmlFile, seconds: (Date.now() - started) / 1000 };
 }
 
-/** The package's own lessons folder (next to lib/ and dist/). */
-export function lessonsDir(): string {
+/** A folder of the package (lessons, notebooks), next to lib/ and dist/. */
+function packageFolder(name: string): string {
   // This file is lib/notebook/runner.ts, compiled to dist/lib/notebook/runner.js.
   for (const up of ['../..', '../../..']) {
-    const dir = path.resolve(__dirname, up, 'lessons');
+    const dir = path.resolve(__dirname, up, name);
     if (fs.existsSync(dir)) return dir;
   }
-  return path.resolve('lessons');
+  return path.resolve(name);
+}
+
+/** The package's own lessons folder (next to lib/ and dist/). */
+export function lessonsDir(): string {
+  return packageFolder('lessons');
+}
+
+/** The package's full-run notebooks (notebooks/, next to lessons/). */
+export function notebooksDir(): string {
+  return packageFolder('notebooks');
 }
 
 /**
- * The notebooks that NAMEs stand for: a path to an .ipynb file, or a lesson
- * name or prefix ('00', '00_hello'). No names: every lesson, in order.
+ * The notebooks that NAMEs stand for: a path to an .ipynb file, or the name or
+ * prefix of a notebook in `dirs` ('00', '00_hello', 'sweep'). No names: every
+ * notebook in `dirs`, folder by folder (default: the lessons, then notebooks/).
  */
-export function findNotebooks(names: string[], dir = lessonsDir()): string[] {
-  const lessons = fs.existsSync(dir)
-    ? fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(dir, f))
-    : [];
+export function findNotebooks(names: string[], dirs: string | string[] = [lessonsDir(), notebooksDir()]): string[] {
+  const folders = Array.isArray(dirs) ? dirs : [dirs];
+  const where = folders.join(' and ');
+  const lessons = folders.flatMap((dir) =>
+    fs.existsSync(dir)
+      ? fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(dir, f))
+      : [],
+  );
   if (names.length === 0) {
-    if (lessons.length === 0) throw new Error(`no lessons found in ${dir}`);
+    if (lessons.length === 0) throw new Error(`no lessons found in ${where}`);
     return lessons;
   }
   return names.map((n) => {
@@ -182,7 +197,7 @@ export function findNotebooks(names: string[], dir = lessonsDir()): string[] {
     const matches = hits.length ? hits : lessons.filter((f) => path.basename(f).startsWith(n));
     if (matches.length === 1) return matches[0];
     const known = lessons.map((f) => path.basename(f, '.ipynb')).join(', ') || '(none)';
-    if (matches.length === 0) throw new Error(`no lesson called '${n}' in ${dir}; the lessons are: ${known}`);
+    if (matches.length === 0) throw new Error(`no lesson called '${n}' in ${where}; the lessons and notebooks are: ${known}`);
     throw new Error(`'${n}' matches several lessons (${matches.map((f) => path.basename(f)).join(', ')}); give more of the name`);
   });
 }

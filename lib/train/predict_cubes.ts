@@ -96,6 +96,7 @@ export async function predictCubes(run: RunDir, opts: PredictOptions): Promise<P
     }
   } finally {
     model.dispose();
+    (data.extra.close as (() => void) | undefined)?.(); // the cube file
   }
   const n = probs.length;
   const p = Float32Array.from(probs);
