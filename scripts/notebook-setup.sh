@@ -10,10 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # jupyter-notebook: classic Notebook 6 (Debian bookworm has no JupyterLab package).
-# chromium + fonts-liberation: headless browser for test/e2e/browser.test.ts.
+# jupyter-nbconvert: HTML of executed lessons (test/e2e/nbconvert.test.ts).
+# chromium + fonts-liberation: headless browser for the tests in test/e2e/
 source scripts/apt.sh
 if [ "${1:-}" != "--no-apt" ]; then
-  apt_install_missing notebook-setup jupyter-notebook chromium fonts-liberation
+  apt_install_missing notebook-setup jupyter-notebook jupyter-nbconvert chromium fonts-liberation
 fi
 
 # `import * as hl from 'hyperlab'` in a notebook resolves node_modules/hyperlab, a
