@@ -12,3 +12,4 @@ export * from './raccoon';
 export * from './penguin';
 export * from './raccoon_common';
 export * from './raccoon_task';
+export * from './course';
