@@ -17,9 +17,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-if npm run --silent 2>/dev/null | grep -q "build:native"; then
-  npm run --silent build:native || echo "setup: native CPU kernels not built; hyperlab runs on the plain tfjs kernels (hyperlab device says why)"
-fi
+# The native OpenBLAS kernels for the wasm backend: optional, a failure only means
+# the plain tfjs kernels run (hyperlab device says why).
+npm run --silent build:native || echo "setup: native CPU kernels not built; hyperlab runs on the plain tfjs kernels (hyperlab device says why)"
 npm run --silent build
 # Jupyter Notebook + Chromium (Debian) and the tslab kernel, for the lessons.
 bash scripts/notebook-setup.sh
