@@ -2,7 +2,8 @@
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_bench.py WORKLOAD [--min-steps N] [--min-seconds S] [--max-seconds S]
 
-Prints one JSON line: {"workload", "ms" (median), "mean_ms", "min_ms", "steps", "peak_rss_mb", "torch", "threads"}.
+Prints one JSON line: {"workload", "ms" (median), "mean_ms", "min_ms", "cpu_ms" (median CPU time, all threads),
+"steps", "peak_rss_mb", "torch", "threads"}.
 bench/run.ts calls it with OPENBLAS_NUM_THREADS=1 (torch.set_num_threads does not limit OpenBLAS,
 shared/PLATFORM.md). Every workload: forward + backward + optimizer step + loss.item(), as hyperlab's
 step does (hl.backward reads the loss value).
@@ -97,7 +98,7 @@ def lstm_d():
 
 
 def raccoon():
-    """RACOON, L=16: 3 x Conv2d(k4, s4, no bias) + BN2d + LeakyReLU(0.2), Linear(128L, L) + act + Dropout(0.5), Linear(L, 1)."""
+    """RACOON, L=16: 3 x Conv2d(k4, s4, no bias) + BN2d + LeakyReLU(0.2), Linear(128L, L) + act + Dropout(0.5), Linear(L, 1); Adam betas (0.5, 0.999)."""
     L = 16
     act = nn.LeakyReLU(0.2)  # one shared instance, as in the original
     model = nn.Sequential(
@@ -107,7 +108,7 @@ def raccoon():
         nn.Flatten(), nn.Linear(128 * L, L), act, nn.Dropout(0.5), nn.Linear(L, 1),
     )
     x, y = torch.randn(4, 1, 256, 256), torch.randint(0, 2, (4, 1)).float()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.5, 0.999))
     return train_step(model, opt, lambda: F.binary_cross_entropy_with_logits(model(x), y))
 
 
@@ -123,10 +124,10 @@ WORKLOADS = {
 
 
 def measure(step, min_steps, min_seconds, max_seconds, warmup=3):
-    """Per-step times in ms: at least min_steps steps and min_seconds, at most max_seconds (and 3 steps)."""
+    """Per-step wall and CPU times in ms: at least min_steps steps and min_seconds, at most max_seconds (and 3 steps)."""
     for _ in range(warmup):
         step()
-    times = []
+    times, cpu = [], []
     start = time.perf_counter()
     while True:
         elapsed = time.perf_counter() - start
@@ -134,10 +135,12 @@ def measure(step, min_steps, min_seconds, max_seconds, warmup=3):
             break
         if elapsed >= max_seconds and len(times) >= 3:
             break
+        c0 = time.process_time()
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1000)
-    return times
+        cpu.append((time.process_time() - c0) * 1000)
+    return times, cpu
 
 
 def main():
@@ -150,12 +153,13 @@ def main():
     torch.manual_seed(0)
     torch.set_num_threads(1)
     step = WORKLOADS[args.workload]()
-    times = measure(step, args.min_steps, args.min_seconds, args.max_seconds)
+    times, cpu = measure(step, args.min_steps, args.min_seconds, args.max_seconds)
     print(json.dumps({
         "workload": args.workload,
         "ms": statistics.median(times),
         "mean_ms": statistics.fmean(times),
         "min_ms": min(times),
+        "cpu_ms": statistics.median(cpu),
         "steps": len(times),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "torch": torch.__version__,

@@ -8,15 +8,16 @@
  *   (a) MLP 1000-100-10, ReLU, SGD, cross-entropy, batch 64 and 1024
  *   (b) MLP 400-512-512-400, PReLU, dropout 0.2, Adam, MSE, batch 32
  *   (c) CNN 1x64x64, 3 x conv(k4,s2,p1)+BN+ReLU (16/32/64), linear 32, linear 1,
- *       BCE-with-logits, Adam, batch 32                       TODO: needs Conv2d, BatchNorm2d
- *   (d) LSTM seq 50, input 8, hidden 64, linear 1, Adam, batch 32   TODO: needs LSTM
+ *       BCE-with-logits, Adam, batch 32
+ *   (d) LSTM seq 50, input 8, hidden 64, linear 1 on the last step, Adam, MSE, batch 32
  *   XANESNET mlp (inputs/in_mlp.yaml): 49-512-256-128-64-226, Linear -> Dropout(0.2) -> PReLU,
  *       Adam lr 1e-4, MSE, batch 64
  *   RACCOON L=16 (1x256x256, 3 x conv k4 s4 + BN + LeakyReLU(0.2), linear 2048-16-1,
- *       BCE-with-logits, Adam, batch 4)                         TODO: needs Conv2d, BatchNorm2d
+ *       BCE-with-logits, Adam betas (0.5, 0.999), batch 4): lib/models/raccoon.ts
  */
 import * as hl from '../lib';
 import { tf } from '../lib';
+import { Raccoon } from '../lib/models/raccoon';
 
 /** One built workload: `step()` runs one training step and returns the loss. */
 export interface Trainer {
@@ -32,6 +33,8 @@ export interface Workload {
   setup?: () => Trainer;
   /** What is missing, for workloads without `setup`. */
   todo?: string;
+  /** The issue's target for hyperlab / PyTorch on wasm + OpenBLAS (shown in the table). */
+  target?: number;
 }
 
 /** Random inputs: a normal [batch, features] tensor from a fixed seed. */
@@ -102,13 +105,64 @@ function xanesnetMlp(): Trainer {
   return trainer(model, opt, () => hl.mseLoss(model.forward(x), y), [x, y]);
 }
 
+/** Labels 0/1 as float32 [n, 1], the targets of BCE-with-logits. */
+function binary(seed: number, n: number): tf.Tensor {
+  const g = new hl.Generator(seed);
+  return tf.tensor(Array.from({ length: n }, () => g.nextUint32() % 2), [n, 1], 'float32');
+}
+
+/** (c) CNN 1x64x64: three conv(k4, s2, p1) + BatchNorm2d + ReLU (16/32/64 channels), linear 32, linear 1. */
+function cnnC(): Trainer {
+  hl.manualSeed(0);
+  const block = (i: number, o: number) => [new hl.Conv2d(i, o, 4, { stride: 2, padding: 1 }), new hl.BatchNorm2d(o), new hl.ReLU()];
+  const model = new hl.Sequential(
+    ...block(1, 16), ...block(16, 32), ...block(32, 64),
+    new hl.Flatten(), new hl.Linear(64 * 8 * 8, 32), new hl.ReLU(), new hl.Linear(32, 1),
+  );
+  const x = normal(1, [32, 1, 64, 64]);
+  const y = binary(2, 32);
+  const opt = new hl.Adam(model.parameters(), { lr: 1e-3 });
+  return trainer(model, opt, () => hl.bceWithLogitsLoss(model.forward(x), y), [x, y]);
+}
+
+/** (d) LSTM(8, 64, batch_first) over 50 steps, then Linear(64, 1) on the last step's output; MSE, Adam. */
+class LstmD extends hl.Module {
+  readonly lstm = new hl.LSTM(8, 64, { batchFirst: true });
+  readonly head = new hl.Linear(64, 1);
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const [out] = this.lstm.forward(x); // (N, L, 64)
+      const [N, L, H] = out.shape;
+      return this.head.forward(out.slice([0, L - 1, 0], [N, 1, H]).reshape([N, H]));
+    });
+  }
+}
+
+function lstmD(): Trainer {
+  hl.manualSeed(0);
+  const model = new LstmD();
+  const x = normal(1, [32, 50, 8]);
+  const y = normal(2, [32, 1]);
+  const opt = new hl.Adam(model.parameters(), { lr: 1e-3 });
+  return trainer(model, opt, () => hl.mseLoss(model.forward(x), y), [x, y]);
+}
+
+/** RACCOON with layer_param 16 on 1x256x256 images, LeakyReLU(0.2), dropout 0.5, Adam betas (0.5, 0.999), batch 4. */
+function raccoon(): Trainer {
+  hl.manualSeed(0);
+  const model = new Raccoon({ layerParam: 16, inputSize: 256, activation: 'leakyrelu', negativeSlope: 0.2, dropout: 0.5 });
+  const x = normal(1, [4, 1, 256, 256]);
+  const y = binary(2, 4);
+  const opt = new hl.Adam(model.parameters(), { lr: 1e-3, betas: [0.5, 0.999] });
+  return trainer(model, opt, () => hl.bceWithLogitsLoss(model.forward(x), y), [x, y]);
+}
+
 export const WORKLOADS: Workload[] = [
-  { id: 'a_b64', title: '(a) MLP 1000-100-10 ReLU SGD, batch 64', setup: () => mlpA(64) },
-  { id: 'a_b1024', title: '(a) MLP 1000-100-10 ReLU SGD, batch 1024', setup: () => mlpA(1024) },
-  { id: 'b', title: '(b) MLP 400-512-512-400 PReLU dropout Adam, batch 32', setup: mlpB },
+  { id: 'a_b64', title: '(a) MLP 1000-100-10 ReLU SGD, batch 64', setup: () => mlpA(64), target: 1.5 },
+  { id: 'a_b1024', title: '(a) MLP 1000-100-10 ReLU SGD, batch 1024', setup: () => mlpA(1024), target: 2 },
+  { id: 'b', title: '(b) MLP 400-512-512-400 PReLU dropout Adam, batch 32', setup: mlpB, target: 2 },
   { id: 'xanesnet_mlp', title: 'XANESNET mlp 49-512-256-128-64-226, batch 64', setup: xanesnetMlp },
-  // TODO(lead): hyperlab sides of these, once lib/nn has the layers; torch_bench.py has the PyTorch twins.
-  { id: 'c', title: '(c) CNN 1x64x64, 3 conv+BN+ReLU, Adam, batch 32', todo: 'needs Conv2d and BatchNorm2d in lib/nn' },
-  { id: 'd', title: '(d) LSTM seq 50, in 8, hidden 64, Adam, batch 32', todo: 'needs LSTM in lib/nn' },
-  { id: 'raccoon', title: 'RACCOON L=16, 1x256x256, batch 4', todo: 'needs Conv2d and BatchNorm2d in lib/nn (and the model zoo)' },
+  { id: 'c', title: '(c) CNN 1x64x64, 3 conv+BN+ReLU, Adam, batch 32', setup: cnnC, target: 3 },
+  { id: 'd', title: '(d) LSTM seq 50, in 8, hidden 64, Adam, batch 32', setup: lstmD, target: 4 },
+  { id: 'raccoon', title: 'RACCOON L=16, 1x256x256, batch 4', setup: raccoon, target: 3 },
 ];

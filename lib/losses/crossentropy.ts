@@ -19,6 +19,8 @@
  */
 import { tf } from '../engine/tf';
 import { Reduction, asFloat, checkReduction } from './common';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { crossEntropyNative } from '../engine/native/losses';
 
 export interface CrossEntropyOptions {
   /** 'mean' (default), 'sum' or 'none'. */
@@ -85,6 +87,11 @@ export function crossEntropyLoss(pred: tf.Tensor, target: tf.Tensor, options: Cr
     if (n !== numClasses) throw new Error(`${WHERE}: weight has ${n} entries but pred has ${numClasses} classes; give one weight per class`);
   }
   if (!isProbabilities) checkIndices(target, numClasses, ignoreIndex);
+  if (nativeOpsActive() && pred.rank === 2 && pred.dtype === 'float32' && !isProbabilities && reduction !== 'none' &&
+      options.weight === undefined && eps === 0 && !target.dataSync().includes(ignoreIndex)) {
+    // wasm with the native addon: this common case as one fused kernel (lib/engine/native/losses.ts)
+    return tf.tidy(() => crossEntropyNative(pred, asFloat(target), reduction === 'mean'));
+  }
 
   return tf.tidy(() => {
     const logp = tf.logSoftmax(classesLast(asFloat(pred))); // (M, C)

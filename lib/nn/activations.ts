@@ -6,6 +6,8 @@ import { tf } from '../engine/tf';
 import { Module } from './module';
 import { Parameter } from './parameter';
 import { noGrad } from '../engine/autograd';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { leakyReluNative } from '../engine/native/activations';
 
 /** The mask x > 0, outside the gradient tape (a comparison has no gradient). */
 const positive = (x: tf.Tensor) => noGrad(() => tf.greater(x, 0));
@@ -22,6 +24,8 @@ export class LeakyReLU extends Module {
     super();
   }
   forward(x: tf.Tensor): tf.Tensor {
+    // on wasm with the native addon, one kernel each way (lib/engine/native/activations.ts)
+    if (nativeOpsActive() && x.dtype === 'float32') return leakyReluNative(x, this.negativeSlope);
     return tf.leakyRelu(x, this.negativeSlope);
   }
   extraRepr(): string {

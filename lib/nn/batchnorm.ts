@@ -15,11 +15,15 @@
  * Evaluation: the running statistics stand in for the batch's.
  *
  * Written with elementwise ops and means rather than tf.batchNorm, whose
- * gradient uses Tile (very slow on wasm). The running statistics are updated
+ * gradient uses Tile (very slow on wasm). On wasm with the native addon, the
+ * training-mode normalization (forward and gradient) is one native kernel each
+ * instead (lib/engine/native/batchnorm.ts). The running statistics are updated
  * outside the gradient tape.
  */
 import { tf } from '../engine/tf';
 import { noGrad } from '../engine/autograd';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { batchNormTrainNative } from '../engine/native/batchnorm';
 import { Module } from './module';
 import { Parameter } from './parameter';
 
@@ -92,6 +96,15 @@ abstract class BatchNormNd extends Module {
     }
     const axes = [...Array(x.rank).keys()].filter((d) => d !== 1);
     const perChannel = [1, this.numFeatures, ...new Array(x.rank - 2).fill(1)]; // broadcasts over dimension 1
+    if (useBatchStats && nativeOpsActive()) {
+      return tf.tidy(() => {
+        const weight = this.weight ?? tf.ones([this.numFeatures]);
+        const bias = this.bias ?? tf.zeros([this.numFeatures]);
+        const { y, mean, variance } = batchNormTrainNative(x, weight, bias, this.eps);
+        if (this.training && this.trackRunningStats) this.updateRunningStats(mean, variance, n);
+        return y;
+      });
+    }
     return tf.tidy(() => {
       let centred: tf.Tensor;
       let variance: tf.Tensor;

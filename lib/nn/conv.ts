@@ -5,10 +5,12 @@
  *
  * Inputs are in PyTorch layout, (N, C, L) / (N, C, H, W) (or unbatched (C, L) /
  * (C, H, W)); weights are [out, in, k...] (Conv) and [in, out, k...]
- * (ConvTranspose). Inside, tensors are transposed to tfjs' NHWC (the wasm
- * backend has no NCHW convolution) and a 1-d convolution is a 2-d one of
- * height 1. The arithmetic, with gradients that also work on wasm, is in
- * ./conv_ops.ts.
+ * (ConvTranspose). A 1-d convolution is a 2-d one of height 1. On the wasm
+ * backend with the native addon, the convolutions run in this layout as
+ * native kernels (im2col + OpenBLAS sgemm, lib/engine/native/conv.ts).
+ * Otherwise tensors are transposed to tfjs' NHWC (tfjs has no NCHW
+ * convolution on wasm), and the arithmetic, with gradients that work on every
+ * backend, is in ./conv_ops.ts.
  *
  * Not supported (yet): groups, padding_mode other than 'zeros'.
  */
@@ -17,6 +19,8 @@ import { Module } from './module';
 import { Parameter } from './parameter';
 import { defaultBiasInit_, defaultWeightInit_, fans } from './init';
 import { conv2dNHWC, convOutSize, convTranspose2dNHWC, dilateKernel, Pair } from './conv_ops';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { conv2dNCHW, convTranspose2dNCHW } from '../engine/native/conv';
 
 export type ConvSize = number | number[];
 export type ConvPadding = ConvSize | 'valid' | 'same';
@@ -98,11 +102,8 @@ function geometry(
 
 const LAYOUT = { 1: '(N, C, L)', 2: '(N, C, H, W)' } as const;
 
-/**
- * Check the input's rank and channels, and bring it to NHWC [N, H, W, C]
- * (a 1-d input becomes [N, 1, L, C]). Returns the tensor and whether the input was unbatched.
- */
-function toNHWC(x: tf.Tensor, g: Geometry, channels: number, where: string): { t: tf.Tensor4D; unbatched: boolean } {
+/** Check the input's rank and channels; returns whether it is unbatched ((C, L) / (C, H, W)). */
+function checkInput(x: tf.Tensor, g: Geometry, channels: number, where: string): boolean {
   const rank = g.dims + 2;
   if (x.rank !== rank && x.rank !== rank - 1) {
     throw new Error(
@@ -117,42 +118,74 @@ function toNHWC(x: tf.Tensor, g: Geometry, channels: number, where: string): { t
         `(layout ${LAYOUT[g.dims]}). Check in_channels, or the out_channels of the layer before.`,
     );
   }
-  const xb = unbatched ? x.expandDims(0) : x;
-  const t = g.dims === 2 ? xb.transpose([0, 2, 3, 1]) : xb.transpose([0, 2, 1]).expandDims(1);
-  return { t: t as tf.Tensor4D, unbatched };
+  return unbatched;
 }
 
-/** NHWC [N, H, W, C] back to PyTorch layout (dropping the height of a 1-d layer, and the batch if unbatched). */
-function fromNHWC(y: tf.Tensor4D, g: Geometry, unbatched: boolean): tf.Tensor {
-  const t = g.dims === 2 ? y.transpose([0, 3, 1, 2]) : y.squeeze([1]).transpose([0, 2, 1]);
+/** The input as [N, C, H, W] (a 1-d input (N, C, L) becomes [N, C, 1, L]; an unbatched one gets N = 1). */
+function toNCHW(x: tf.Tensor, g: Geometry, unbatched: boolean): tf.Tensor4D {
+  const xb = unbatched ? x.expandDims(0) : x;
+  return (g.dims === 2 ? xb : xb.expandDims(2)) as tf.Tensor4D;
+}
+
+/** [N, C, H, W] back to the layer's layout (dropping the height of a 1-d layer, and the batch if unbatched). */
+function fromNCHW(y: tf.Tensor4D, g: Geometry, unbatched: boolean): tf.Tensor {
+  const t = g.dims === 2 ? y : y.squeeze([2]);
   return unbatched ? t.squeeze([0]) : t;
 }
 
-/** A PyTorch weight [a, b, kh, kw] (or [a, b, k]) as the tfjs kernel [kh, kw, b, a]. */
-function toKernel(weight: tf.Tensor, g: Geometry): tf.Tensor4D {
-  const w = g.dims === 2 ? weight.transpose([2, 3, 1, 0]) : weight.transpose([2, 1, 0]).expandDims(0);
-  return w as tf.Tensor4D;
+/** A PyTorch weight [a, b, kh, kw], or [a, b, k] for a 1-d layer, as [a, b, kh, kw] (kh = 1). */
+function weight4D(weight: tf.Tensor, g: Geometry): tf.Tensor4D {
+  return (g.dims === 2 ? weight : weight.expandDims(2)) as tf.Tensor4D;
+}
+
+/** [N, C, H, W] to NHWC, tfjs' layout. */
+function toNHWC(x: tf.Tensor4D): tf.Tensor4D {
+  return x.transpose([0, 2, 3, 1]);
+}
+
+/** NHWC [N, H, W, C] back to NCHW. */
+function fromNHWC(y: tf.Tensor4D): tf.Tensor4D {
+  return y.transpose([0, 3, 1, 2]);
+}
+
+/** A PyTorch weight [a, b, kh, kw] as the tfjs kernel [kh, kw, b, a]. */
+function toKernel(weight4: tf.Tensor4D): tf.Tensor4D {
+  return weight4.transpose([2, 3, 1, 0]);
 }
 
 function addBias(y: tf.Tensor4D, bias: tf.Tensor | null | undefined): tf.Tensor4D {
   return bias ? tf.add(y, bias) : y; // NHWC: the bias broadcasts over the last (channel) dimension
 }
 
-/** y = x * w + b for PyTorch-layout x and weight [out, in, k...]. */
+/**
+ * y = x * w + b for PyTorch-layout x and weight [out, in, k...].
+ *
+ * On wasm with the native addon (nativeOpsActive), one NCHW kernel does it
+ * (im2col + sgemm, lib/engine/native/conv.ts) and its gradients; otherwise the
+ * input is padded and transposed to NHWC for conv_ops.ts, whose gradients are
+ * written with plain convolutions.
+ */
 function convForward(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null | undefined, g: Geometry, where: string): tf.Tensor {
   return tf.tidy(() => {
-    const { t, unbatched } = toNHWC(x, g, weight.shape[1]!, where);
+    const unbatched = checkInput(x, g, weight.shape[1]!, where);
+    const t = toNCHW(x, g, unbatched);
+    const [N, , H, W] = t.shape;
     const [[pt, pb], [pl, pr]] = g.padding;
-    const [, H, W] = t.shape;
     const [kh, kw] = [g.dilation[0] * (g.kernel[0] - 1) + 1, g.dilation[1] * (g.kernel[1] - 1) + 1];
     if (H + pt + pb < kh || W + pl + pr < kw) {
       const size = g.dims === 2 ? `${H + pt + pb} x ${W + pl + pr}` : `${W + pl + pr}`;
       const k = g.dims === 2 ? `${kh} x ${kw}` : `${kw}`;
       throw new Error(`${where}: the padded input (${size}) is smaller than the (dilated) kernel (${k}); input shape [${x.shape}]. Use a larger input, more padding or a smaller kernel.`);
     }
-    const xp = pt || pb || pl || pr ? tf.pad(t, [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : t;
-    const w = dilateKernel(toKernel(weight, g), g.dilation);
-    return fromNHWC(addBias(conv2dNHWC(xp, w, g.stride), bias), g, unbatched);
+    const w4 = weight4D(weight, g);
+    if (nativeOpsActive() && N > 0) {
+      const outSize: Pair = [convOutSize(H + pt + pb, kh, g.stride[0]), convOutSize(W + pl + pr, kw, g.stride[1])];
+      const geom = { inSize: [H, W] as Pair, outSize, kernel: g.kernel, stride: g.stride, dilation: g.dilation, pad: [pt, pl] as Pair };
+      return fromNCHW(conv2dNCHW(t, w4, bias as tf.Tensor1D | null, geom), g, unbatched);
+    }
+    const xp = pt || pb || pl || pr ? tf.pad(toNHWC(t), [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : toNHWC(t);
+    const w = dilateKernel(toKernel(w4), g.dilation);
+    return fromNCHW(fromNHWC(addBias(conv2dNHWC(xp, w, g.stride), bias)), g, unbatched);
   });
 }
 
@@ -167,20 +200,29 @@ function convTransposeForward(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor |
         throw new Error(`${where}: output_padding (${g.outputPadding[i]}) must be smaller than either stride (${g.stride[i]}) or dilation (${g.dilation[i]})`);
       }
     }
-    const { t, unbatched } = toNHWC(x, g, weight.shape[0]!, where);
-    const [N, H, W] = t.shape;
+    const unbatched = checkInput(x, g, weight.shape[0]!, where);
+    const t = toNCHW(x, g, unbatched);
+    const [N, , H, W] = t.shape;
     const out = (size: number, i: 0 | 1) =>
       (size - 1) * g.stride[i] - 2 * g.padding[i][0] + g.dilation[i] * (g.kernel[i] - 1) + g.outputPadding[i] + 1;
     const [Ho, Wo] = [out(H, 0), out(W, 1)];
     if (Ho < 1 || Wo < 1) {
       throw new Error(`${where}: the output would be empty (${g.dims === 2 ? `${Ho} x ${Wo}` : Wo}) for input shape [${x.shape}]; use less padding`);
     }
-    // weight [in, out, k] = a convolution's weight [Cout, Cin, k] read backwards: tfjs kernel [k, out, in]
-    const w = dilateKernel(toKernel(weight, g), g.dilation);
     const [pt, pl] = [g.padding[0][0], g.padding[1][0]];
-    const full = convTranspose2dNHWC(t, w, g.stride, [pt + Ho, pl + Wo]);
-    const y = tf.slice(full, [0, pt, pl, 0], [N, Ho, Wo, weight.shape[1]!]) as tf.Tensor4D;
-    return fromNHWC(addBias(y, bias), g, unbatched);
+    const w4 = weight4D(weight, g);
+    const cout = weight.shape[1]!;
+    if (nativeOpsActive() && N > 0) {
+      // the input gradient of the convolution [N, Cout, Ho, Wo] -> [N, Cin, H, W] with this weight
+      const geom = { inSize: [Ho, Wo] as Pair, outSize: [H, W] as Pair, kernel: g.kernel, stride: g.stride, dilation: g.dilation, pad: [pt, pl] as Pair };
+      const y = convTranspose2dNCHW(t, w4, geom);
+      return fromNCHW(bias ? tf.add(y, bias.reshape([1, cout, 1, 1])) : y, g, unbatched);
+    }
+    // weight [in, out, k] = a convolution's weight [Cout, Cin, k] read backwards: tfjs kernel [k, out, in]
+    const w = dilateKernel(toKernel(w4), g.dilation);
+    const full = convTranspose2dNHWC(toNHWC(t), w, g.stride, [pt + Ho, pl + Wo]);
+    const y = tf.slice(full, [0, pt, pl, 0], [N, Ho, Wo, cout]) as tf.Tensor4D;
+    return fromNCHW(fromNHWC(addBias(y, bias)), g, unbatched);
   });
 }
 

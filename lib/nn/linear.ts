@@ -1,5 +1,10 @@
-/** `Linear(inFeatures, outFeatures)`: y = x W^T + b, weight stored as PyTorch does, [out, in]. */
+/**
+ * `Linear(inFeatures, outFeatures)`: y = x W^T + b, weight stored as PyTorch does, [out, in].
+ * On wasm with the native addon, product and bias are one native kernel (lib/engine/native/linear.ts).
+ */
 import { tf } from '../engine/tf';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { linearNative } from '../engine/native/linear';
 import { Module } from './module';
 import { Parameter } from './parameter';
 import { defaultBiasInit_, defaultWeightInit_ } from './init';
@@ -28,8 +33,13 @@ export class Linear extends Module {
     }
     return tf.tidy(() => {
       const x2 = x.rank === 2 ? x : x.reshape([-1, last]);
-      let y = tf.matMul(x2, this.weight, false, true);
-      if (this.bias) y = tf.add(y, this.bias);
+      let y: tf.Tensor;
+      if (nativeOpsActive() && x.dtype === 'float32') {
+        y = linearNative(x2, this.weight, this.bias);
+      } else {
+        y = tf.matMul(x2, this.weight, false, true);
+        if (this.bias) y = tf.add(y, this.bias);
+      }
       return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
     });
   }

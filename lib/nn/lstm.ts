@@ -10,9 +10,11 @@
  *
  * The input part x_t W_ih^T + b_ih + b_hh is computed for all time steps in one
  * matMul before the loop; each step then costs one matMul for the recurrence and
- * a few elementwise ops. The reverse direction runs t = L-1 .. 0. Layer k > 0
- * reads the (concatenated, for bidirectional) outputs of layer k - 1, with
- * dropout between layers in training when `dropout` > 0.
+ * a few elementwise ops. On wasm with the native addon, the whole loop (and its
+ * backpropagation through time) is one native kernel (lib/engine/native/lstm.ts).
+ * The reverse direction runs t = L-1 .. 0. Layer k > 0 reads the (concatenated,
+ * for bidirectional) outputs of layer k - 1, with dropout between layers in
+ * training when `dropout` > 0.
  *
  * Layouts: input (L, N, H_in), or (N, L, H_in) with batchFirst, or unbatched
  * (L, H_in) - a 2-D input is ONE sequence of length L, as in PyTorch.
@@ -24,6 +26,8 @@ import { Module } from './module';
 import { Parameter } from './parameter';
 import { uniform_ } from './init';
 import { Dropout } from './dropout';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { lstmSequenceNative } from '../engine/native/lstm';
 
 export interface LSTMOptions {
   numLayers?: number;
@@ -149,6 +153,10 @@ export class LSTM extends Module {
     const H4 = 4 * this.hiddenSize;
     // Input projections of every step at once: (L*N, in) x (in, 4H), plus both biases.
     let proj = tf.matMul(x.reshape([L * N, x.shape[2]!]), wIh, false, true);
+    if (nativeOpsActive()) {
+      // the loop below (and its backward pass) as one native kernel, which also adds the biases
+      return lstmSequenceNative(proj.reshape([L, N, H4]), wHh, this.param(`bias_ih${sfx}`), this.param(`bias_hh${sfx}`), h0, c0, reverse);
+    }
     if (this.bias) proj = tf.add(proj, tf.add(this.param(`bias_ih${sfx}`)!, this.param(`bias_hh${sfx}`)!));
     const steps = unstack(proj.reshape([L, N, H4])); // L tensors (N, 4H)
     let h = h0;

@@ -20,6 +20,8 @@
 import { tf } from '../engine/tf';
 import { Parameter } from '../nn/parameter';
 import { Optimizer, ParamGroup, ParamsArg, ParamState } from './optimizer';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { adamStepNative } from '../engine/native/adam';
 
 export interface AdamOptions {
   /** Learning rate γ (default 1e-3). */
@@ -79,6 +81,19 @@ export class Adam extends Optimizer<AdamOptions> {
     const [beta1, beta2] = betas;
     const step = (typeof state.step === 'number' ? state.step : 0) + 1;
     state.step = step;
+
+    if (nativeOpsActive() && p.dtype === 'float32') {
+      // The same update in one native kernel (lib/engine/native/adam.ts).
+      const moment = (key: string) => (state[key] instanceof tf.Variable ? (state[key] as tf.Variable) : undefined);
+      const [theta, m, v, vMax] = adamStepNative(p, grad, moment('exp_avg'), moment('exp_avg_sq'), amsgrad ? moment('max_exp_avg_sq') : undefined, {
+        lr, beta1, beta2, eps, weightDecay, step, decoupled: this.decoupledWeightDecay, amsgrad, maximize,
+      });
+      this.setState(state, 'exp_avg', m);
+      this.setState(state, 'exp_avg_sq', v);
+      if (amsgrad) this.setState(state, 'max_exp_avg_sq', vMax);
+      p.assign(theta);
+      return;
+    }
 
     let g = maximize ? tf.neg(grad) : grad;
     let theta: tf.Tensor = p;

@@ -1,5 +1,5 @@
 /**
- * Loading the native addon (lib/engine/native/sgemm.cc, built by `npm run build:native`).
+ * Loading the native addon (lib/engine/native/*.cc, built by `npm run build:native`).
  *
  * Loading is tried once, on first use. When it fails (not built, no OpenBLAS at
  * run time, HYPERLAB_NATIVE=0) the reason is kept, hyperlab runs on the plain
@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** The functions sgemm.cc exports (offsets in bytes into `heap`, strides in floats). */
+/** The functions the addon exports (offsets in bytes into `heap`, -1 for none; strides in floats). */
 export interface NativeAddon {
   sgemm(
     heap: ArrayBuffer, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
@@ -22,9 +22,48 @@ export interface NativeAddon {
     biasOff: number, biasSB: number, biasSM: number, biasSN: number,
     activation: number, preluOff: number, preluSB: number, preluSM: number, preluSN: number, alpha: number,
   ): void;
+  // conv.cc: NCHW convolutions; `geometry` is N C H W  O KH KW  OH OW  SH SW  PT PL  DH DW
+  conv2d(heap: ArrayBuffer, xOff: number, wOff: number, biasOff: number, yOff: number, ...geometry: number[]): void;
+  conv2dBackpropInput(heap: ArrayBuffer, dyOff: number, wOff: number, dxOff: number, ...geometry: number[]): void;
+  conv2dBackpropFilter(heap: ArrayBuffer, xOff: number, dyOff: number, dwOff: number, ...geometry: number[]): void;
+  channelSum(heap: ArrayBuffer, xOff: number, outOff: number, n: number, c: number, s: number): void;
+  // fused.cc
+  batchNormTrain(
+    heap: ArrayBuffer, xOff: number, wOff: number, bOff: number, yOff: number, meanOff: number, varOff: number,
+    n: number, c: number, s: number, eps: number,
+  ): void;
+  batchNormTrainGrad(
+    heap: ArrayBuffer, dyOff: number, xOff: number, meanOff: number, varOff: number, wOff: number,
+    dxOff: number, dwOff: number, dbOff: number, n: number, c: number, s: number, eps: number,
+  ): void;
+  lstmForward(
+    heap: ArrayBuffer, projOff: number, whhOff: number, bihOff: number, bhhOff: number, h0Off: number, c0Off: number,
+    outOff: number, hNOff: number, cNOff: number, gatesOff: number, cellsOff: number, L: number, N: number, H: number, reverse: boolean,
+  ): void;
+  lstmBackward(
+    heap: ArrayBuffer, dOutOff: number, dhNOff: number, dcNOff: number, gatesOff: number, cellsOff: number, outOff: number,
+    h0Off: number, c0Off: number, whhOff: number, dprojOff: number, dwhhOff: number, dbOff: number, dh0Off: number, dc0Off: number,
+    L: number, N: number, H: number, reverse: boolean,
+  ): void;
+  adam(
+    heap: ArrayBuffer, pOff: number, gOff: number, mOff: number, vOff: number, vmaxOff: number,
+    pOut: number, mOut: number, vOut: number, vmaxOut: number, size: number,
+    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, flags: number,
+  ): void;
+  crossEntropy(heap: ArrayBuffer, logitsOff: number, targetOff: number, lossOff: number, probsOff: number, M: number, C: number, mean: boolean): void;
+  crossEntropyGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, targetOff: number, dxOff: number, M: number, C: number, mean: boolean): void;
+  leakyRelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number, alpha: number): void;
+  leakyReluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number, alpha: number): void;
   info(): { config: string; corename: string; threads: number };
   setThreads(n: number): void;
 }
+
+/** Every function the TypeScript side calls (an older build lacking some is not used). */
+const ADDON_FUNCTIONS = [
+  'sgemm', 'epilogue', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'channelSum',
+  'batchNormTrain', 'batchNormTrainGrad', 'lstmForward', 'lstmBackward', 'adam', 'crossEntropy', 'crossEntropyGrad',
+  'leakyRelu', 'leakyReluGrad', 'info', 'setThreads',
+];
 
 export type AddonStatus = { ok: true; addon: NativeAddon; file: string } | { ok: false; reason: string };
 
@@ -55,6 +94,11 @@ export function loadAddon(): AddonStatus {
   }
   try {
     const addon = require(file) as NativeAddon; // eslint-disable-line @typescript-eslint/no-var-requires
+    const missing = ADDON_FUNCTIONS.filter((f) => typeof (addon as unknown as Record<string, unknown>)[f] !== 'function');
+    if (missing.length) {
+      status = { ok: false, reason: `${file} is an older build without ${missing.join(', ')}: rebuild it with \`npm run build:native\`` };
+      return status;
+    }
     addon.info(); // calls into OpenBLAS once, so a broken install fails here and not mid-training
     status = { ok: true, addon, file };
   } catch (e) {

@@ -21,20 +21,10 @@
  * which is right only when one side's batch shape is a suffix of the other's.
  */
 import { tf } from '../tf';
-import { loadAddon, NativeAddon } from './addon';
-
-/** What kernels see of tfjs-backend-wasm's BackendWasm (its fields are public JS, untyped in tfjs' API). */
-interface WasmBackend {
-  wasm: { HEAPU8: Uint8Array };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
-
-interface KernelArgs {
-  inputs: Record<string, tf.TensorInfo | undefined>;
-  backend: WasmBackend;
-  attrs: Record<string, unknown>;
-}
+import { loadAddon } from './addon';
+import { KernelArgs, native, WasmBackend, offsetOf } from './wasm';
+import { registerNativeOps } from './ops';
+import { installWasmGaps } from './gaps';
 
 type Kernel = (args: KernelArgs) => tf.TensorInfo;
 
@@ -44,8 +34,6 @@ const ACTIVATION_CODES: Record<string, number> = { linear: 0, relu: 1, relu6: 2,
 const KERNEL_NAMES = ['BatchMatMul', '_FusedMatMul'] as const;
 
 let installed = false;
-let addon: NativeAddon | null = null;
-let enabled = false;
 let installError: string | null = null;
 const originals: Record<string, Kernel> = {};
 
@@ -53,10 +41,6 @@ const originals: Record<string, Kernel> = {};
 export const nativeCalls = { native: 0, fallback: 0 };
 
 const prod = (dims: number[]): number => dims.reduce((p, d) => p * d, 1);
-
-function offsetOf(backend: WasmBackend, t: tf.TensorInfo): number {
-  return backend.dataIdMap.get(t.dataId).memoryOffset;
-}
 
 /** The wasm heap, after every output is allocated (allocation may grow memory and replace the buffer). */
 function heapOf(backend: WasmBackend): ArrayBuffer {
@@ -89,7 +73,7 @@ const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6
 function unfusedMatMul(args: KernelArgs): tf.TensorInfo {
   const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo>;
   const activation = (args.attrs.activation as string | undefined) ?? 'linear';
-  const backend = args.backend as WasmBackend & { disposeData(id: object): void };
+  const backend = args.backend;
   const product = originals._FusedMatMul({ inputs: { a, b }, backend, attrs: { ...args.attrs, activation: 'linear' } });
   const sum = wasmKernel('Add', backend, { a: product, b: bias });
   backend.disposeData(product.dataId);
@@ -126,7 +110,8 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend;
   const sizes = a.shape.length >= 2 && b.shape.length >= 2 ? productSizes(a.shape, b.shape, ta, tb) : null;
   // The original kernel handles (and words the errors for) everything unusual.
-  if (!enabled || !addon || a.dtype !== 'float32' || b.dtype !== 'float32' || !sizes) return fallback('BatchMatMul', args);
+  const addon = native.addon;
+  if (!native.enabled || !addon || a.dtype !== 'float32' || b.dtype !== 'float32' || !sizes) return fallback('BatchMatMul', args);
   const { m, n, k } = sizes;
   const aBatch = a.shape.slice(0, -2);
   const bBatch = b.shape.slice(0, -2);
@@ -201,7 +186,8 @@ function fusedMatMul(args: KernelArgs): tf.TensorInfo {
   const alpha = (args.attrs.leakyreluAlpha as number | undefined) ?? 0.2;
   const backend = args.backend;
   const code = ACTIVATION_CODES[activation];
-  if (!enabled || !addon || !a || !b || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3) {
+  const addon = native.addon;
+  if (!native.enabled || !addon || !a || !b || a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length !== 3 || b.shape.length !== 3) {
     return fallback('_FusedMatMul', args);
   }
   const sizes = productSizes(a.shape, b.shape, ta, tb);
@@ -233,7 +219,7 @@ function fusedMatMul(args: KernelArgs): tf.TensorInfo {
 
 /** A shared-memory heap (threaded wasm, browsers only) cannot be passed to the addon. */
 function disposeAndFallback(backend: WasmBackend, out: tf.TensorInfo, name: string, args: KernelArgs): tf.TensorInfo {
-  (backend as unknown as { disposeData(id: object): void }).disposeData(out.dataId);
+  backend.disposeData(out.dataId);
   return fallback(name, args);
 }
 
@@ -265,29 +251,34 @@ export function installNativeMatMul(): string | null {
   } catch (e) {
     return (installError = `could not replace the wasm kernels: ${(e as Error).message}`);
   }
+  // tfjs-backend-wasm's missing filter gradient and slow Tile (with or without the addon)
+  installWasmGaps();
+  // hyperlab's own kernels (Linear, conv, batch norm, LSTM, Adam), which the layers use on wasm when the addon is there
+  registerNativeOps();
   const status = loadAddon();
   if (!status.ok) return (installError = status.reason);
-  addon = status.addon;
-  enabled = true;
+  native.addon = status.addon;
+  native.enabled = true;
   return null;
 }
 
 /** Switch the native kernels on or off (off: the original wasm kernels run). Returns whether they are on. */
 export function setNativeKernels(on: boolean): boolean {
   installNativeMatMul();
-  enabled = on && addon !== null;
-  return enabled;
+  native.enabled = on && native.addon !== null;
+  return native.enabled;
 }
 
 /** Whether wasm matrix products run natively now. */
 export function nativeKernelsActive(): boolean {
-  return enabled;
+  return native.enabled;
 }
 
 /** One line for device(): 'openblas sgemm (...)', 'off: ...' or 'unavailable: <reason>'. */
 export function describeNative(): string {
+  const addon = native.addon;
   if (!addon) return `unavailable: ${installError ?? 'not loaded yet'}`;
-  if (!enabled) return 'off: switched off with setNativeKernels(false)';
+  if (!native.enabled) return 'off: switched off with setNativeKernels(false)';
   const info = addon.info();
   const version = info.config.split(' ').slice(0, 2).join(' ');
   return `openblas sgemm (${version}, ${info.corename}, ${info.threads} thread${info.threads === 1 ? '' : 's'})`;
@@ -295,6 +286,7 @@ export function describeNative(): string {
 
 /** OpenBLAS threads for native products (default 1, or OPENBLAS_NUM_THREADS). */
 export function setNativeThreads(n: number): void {
+  const addon = native.addon;
   if (!addon) throw new Error(`setNativeThreads: the native kernels are ${describeNative()}`);
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`setNativeThreads: n must be a positive integer, got ${n}`);
   addon.setThreads(n);

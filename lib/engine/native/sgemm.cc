@@ -22,6 +22,8 @@
 //     5 sigmoid, 6 elu.
 //   info() -> { config, corename, threads }
 //   setThreads(n)
+// and, registered by Init below, the convolutions of conv.cc and the fused
+// batch norm, LSTM and Adam kernels of fused.cc (helpers shared in common.h).
 //
 // Threads: OpenBLAS runs single-threaded unless OPENBLAS_NUM_THREADS (or
 // OMP_NUM_THREADS) is set, like the PyTorch runs we compare with; see
@@ -29,49 +31,15 @@
 #include <napi.h>
 #include <cblas.h>
 
+#include "common.h"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
-namespace {
-
-// Floats of one ArrayBuffer, with the bounds every operand is checked against.
-struct Heap {
-  uint8_t* base;
-  size_t bytes;
-};
-
-Heap GetHeap(const Napi::CallbackInfo& info) {
-  if (!info[0].IsArrayBuffer()) {
-    throw Napi::TypeError::New(info.Env(), "hyperlab native: argument 0 must be the wasm heap's ArrayBuffer");
-  }
-  Napi::ArrayBuffer buf = info[0].As<Napi::ArrayBuffer>();
-  return Heap{static_cast<uint8_t*>(buf.Data()), buf.ByteLength()};
-}
-
-int64_t Int(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsNumber()) {
-    throw Napi::TypeError::New(info.Env(), "hyperlab native: argument " + std::to_string(i) + " must be a number");
-  }
-  return info[i].As<Napi::Number>().Int64Value();
-}
-
-bool Bool(const Napi::CallbackInfo& info, size_t i) { return info[i].ToBoolean().Value(); }
-
-// Pointer to the floats at byte offset `off`, after checking that the operand
-// (its last element at float index `lastIndex`) lies inside the heap.
-float* Floats(const Napi::CallbackInfo& info, const Heap& heap, int64_t off, int64_t lastIndex, const char* what) {
-  if (off < 0 || off % 4 != 0 || lastIndex < 0 ||
-      static_cast<uint64_t>(off) + 4 * (static_cast<uint64_t>(lastIndex) + 1) > heap.bytes) {
-    throw Napi::RangeError::New(info.Env(), std::string("hyperlab native: operand ") + what +
-                                                " lies outside the wasm heap (offset " + std::to_string(off) +
-                                                ", " + std::to_string(lastIndex + 1) + " floats, heap " +
-                                                std::to_string(heap.bytes) + " bytes)");
-  }
-  return reinterpret_cast<float*>(heap.base + off);
-}
+namespace hyperlab {
 
 // One product C[M,N] = op(A) op(B). OpenBLAS 0.3.21 does not route
 // vector-shaped products to gemv itself, and gemv is several times faster
@@ -93,6 +61,8 @@ void Product(bool ta, bool tb, int M, int N, int K, const float* a, const float*
   }
 }
 
+namespace {
+
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   if (info.Length() != 12) throw Napi::TypeError::New(info.Env(), "hyperlab native: sgemm takes 12 arguments");
   const Heap heap = GetHeap(info);
@@ -105,13 +75,13 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), "hyperlab native: sgemm sizes must be non-negative 32-bit integers");
   }
   if (batch == 0 || M == 0 || N == 0) return info.Env().Undefined();
-  float* c = Floats(info, heap, cOff, batch * M * N - 1, "C");
+  float* c = Floats(info, heap, cOff, batch * M * N, "C");
   if (K == 0) {  // an empty sum: C is all zeros
     std::memset(c, 0, sizeof(float) * batch * M * N);
     return info.Env().Undefined();
   }
-  const float* a = Floats(info, heap, aOff, (batch - 1) * aStride + M * K - 1, "A");
-  const float* b = Floats(info, heap, bOff, (batch - 1) * bStride + K * N - 1, "B");
+  const float* a = Floats(info, heap, aOff, (batch - 1) * aStride + M * K, "A");
+  const float* b = Floats(info, heap, bOff, (batch - 1) * bStride + K * N, "B");
   for (int64_t i = 0; i < batch; i++) {
     Product(ta, tb, int(M), int(N), int(K), a + i * aStride, b + i * bStride, c + i * M * N);
   }
@@ -131,11 +101,11 @@ Napi::Value Epilogue(const Napi::CallbackInfo& info) {
   const float alpha = static_cast<float>(info[14].As<Napi::Number>().DoubleValue());
   if (batch <= 0 || M <= 0 || N <= 0) return info.Env().Undefined();
   if (act < kLinear || act > kElu) throw Napi::RangeError::New(info.Env(), "hyperlab native: unknown activation code");
-  float* c = Floats(info, heap, cOff, batch * M * N - 1, "C");
+  float* c = Floats(info, heap, cOff, batch * M * N, "C");
   const float* bias = biasOff < 0 ? nullptr
-                                  : Floats(info, heap, biasOff, (batch - 1) * bSB + (M - 1) * bSM + (N - 1) * bSN, "bias");
+                                  : Floats(info, heap, biasOff, (batch - 1) * bSB + (M - 1) * bSM + (N - 1) * bSN + 1, "bias");
   const float* prelu = pOff < 0 ? nullptr
-                                : Floats(info, heap, pOff, (batch - 1) * pSB + (M - 1) * pSM + (N - 1) * pSN, "prelu");
+                                : Floats(info, heap, pOff, (batch - 1) * pSB + (M - 1) * pSM + (N - 1) * pSN + 1, "prelu");
   if (act == kPrelu && !prelu) throw Napi::TypeError::New(info.Env(), "hyperlab native: prelu needs its weights");
   for (int64_t i = 0; i < batch; i++) {
     for (int64_t m = 0; m < M; m++) {
@@ -184,9 +154,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("epilogue", Napi::Function::New(env, Epilogue));
   exports.Set("info", Napi::Function::New(env, Info));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  RegisterConv(env, exports);
+  RegisterFused(env, exports);
   return exports;
 }
 
 }  // namespace
+}  // namespace hyperlab
 
-NODE_API_MODULE(hyperlab_native, Init)
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return hyperlab::Init(env, exports); }
+
+NODE_API_MODULE(hyperlab_native, InitAddon)
