@@ -31,3 +31,28 @@ test('an unknown subcommand or a missing file is one clear line and a non-zero e
   assert.equal(b.status, 1);
   assert.match(b.stderr, /^hyperlab: \/no\/such\.yaml: file not found; give the path of a YAML run file/);
 });
+
+test('hyperlab summary --json counts the model a run file builds (a Fourier run predicts 2L points)', () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const os = require('node:os') as typeof import('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-summary-'));
+  const file = path.join(dir, 'ft.yaml');
+  fs.writeFileSync(
+    file,
+    `x_path: hyperlab:datasets/xanes-fe/xyz_train
+y_path: hyperlab:datasets/xanes-fe/xanes_train
+descriptor: {type: wacsf, params: {r_min: 1.0, r_max: 6.0, n_g2: 16, n_g4: 32}}
+hyperparams: {model: mlp, batch_size: 16, n_hl: 2, hl_ini_dim: 32, hl_shrink: 0.5, activation: prelu, loss: {loss_fn: mse, loss_args: null}, lr: 0.001, optim_fn: Adam, dropout: 0.1}
+fourier_transform: True
+seed: 1
+epochs: 1
+`,
+  );
+  const r = spawnSync(process.execPath, [cli, 'summary', file, '--json'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  // Linear(49, 32) + PReLU + Linear(32, 2 * 226): 49*32+32 + 1 + 32*452+452
+  assert.equal(s.total, 49 * 32 + 32 + 1 + 32 * 452 + 452);
+  assert.equal(s.trainable, s.total);
+  assert.equal(s.nonTrainable, 0);
+});

@@ -255,9 +255,11 @@ export async function inputShapeOf(spec: RunSpec): Promise<{ nIn: number; nOut: 
   const first = fs.readdirSync(d.xanesPath).filter((f) => f.endsWith('.txt')).sort()[0];
   if (!first) throw new Error(`run ${spec.name}: no .txt spectrum in ${d.xanesPath}`);
   const nEnergies = readSpectrum(path.join(d.xanesPath, first)).energies.length;
+  // The Fourier transform turns a spectrum of L points into 2L (3L with concat).
+  const spectrum = d.fourier.enabled ? nEnergies * (d.fourier.concat ? 3 : 2) : nEnergies;
   const forward = spec.mode !== 'train_xanes';
-  const nIn = forward ? nFeatures : nEnergies;
-  return { nIn, nOut: forward ? nEnergies : nFeatures, inputShape: [2, nIn] };
+  const nIn = forward ? nFeatures : spectrum;
+  return { nIn, nOut: forward ? spectrum : nFeatures, inputShape: [2, nIn] };
 }
 
 /** Data preparers by RunSpec data kind; the cube data (RACCOON/PENGUIN) registers itself here. */
