@@ -24,32 +24,36 @@ export interface ModelDims {
 
 export type ModelBuilder = (params: Record<string, any>, dims: ModelDims, originalBugs: string[]) => Module;
 
+/** The mlp and ae_mlp settings from a run's model params (2024 names). */
+const mlpOptions = (p: Record<string, any>, d: ModelDims) => ({
+  nIn: d.nIn,
+  nOut: d.nOut,
+  hiddenSize: p.hidden_size,
+  numHiddenLayers: p.num_hidden_layers,
+  shrinkRate: p.shrink_rate,
+  dropout: p.dropout,
+  activation: p.activation,
+});
+
+/** The cnn and ae_cnn settings from a run's model params (2024 names). */
+const cnnOptions = (p: Record<string, any>, d: ModelDims) => ({
+  nIn: d.nIn,
+  nOut: d.nOut,
+  hiddenSize: p.hidden_size,
+  numConvLayers: p.num_conv_layers,
+  outChannel: p.out_channel,
+  channelMul: p.channel_mul,
+  kernelSize: p.kernel_size,
+  stride: p.stride,
+  dropout: p.dropout,
+  activation: p.activation,
+});
+
 /** The zoo: add a model by adding a builder here. */
 export const MODELS: Record<string, ModelBuilder> = {
-  mlp: (p, d) =>
-    new XanesMLP({
-      nIn: d.nIn,
-      nOut: d.nOut,
-      hiddenSize: p.hidden_size,
-      numHiddenLayers: p.num_hidden_layers,
-      shrinkRate: p.shrink_rate,
-      dropout: p.dropout,
-      activation: p.activation,
-    }),
+  mlp: (p, d) => new XanesMLP(mlpOptions(p, d)),
   // XANESNET's other five modes (lib/models/xanesnet/*.ts); `bugs` holds the run's original_bugs.
-  cnn: (p, d) =>
-    new XanesCNN({
-      nIn: d.nIn,
-      nOut: d.nOut,
-      hiddenSize: p.hidden_size,
-      numConvLayers: p.num_conv_layers,
-      outChannel: p.out_channel,
-      channelMul: p.channel_mul,
-      kernelSize: p.kernel_size,
-      stride: p.stride,
-      dropout: p.dropout,
-      activation: p.activation,
-    }),
+  cnn: (p, d) => new XanesCNN(cnnOptions(p, d)),
   lstm: (p, d, bugs) =>
     new XanesLSTM({
       nIn: d.nIn,
@@ -61,28 +65,10 @@ export const MODELS: Record<string, ModelBuilder> = {
       activation: p.activation,
       batchAsSequence: hasBug(bugs, 'lstm_batch_sequence'),
     }),
-  ae_mlp: (p, d) =>
-    new XanesAEMLP({
-      nIn: d.nIn,
-      nOut: d.nOut,
-      hiddenSize: p.hidden_size,
-      numHiddenLayers: p.num_hidden_layers,
-      shrinkRate: p.shrink_rate,
-      dropout: p.dropout,
-      activation: p.activation,
-    }),
+  ae_mlp: (p, d) => new XanesAEMLP(mlpOptions(p, d)),
   ae_cnn: (p, d, bugs) =>
     new XanesAECNN({
-      nIn: d.nIn,
-      nOut: d.nOut,
-      hiddenSize: p.hidden_size,
-      numConvLayers: p.num_conv_layers,
-      outChannel: p.out_channel,
-      channelMul: p.channel_mul,
-      kernelSize: p.kernel_size,
-      stride: p.stride,
-      dropout: p.dropout,
-      activation: p.activation,
+      ...cnnOptions(p, d),
       originalPadding: hasBug(bugs, 'ae_cnn_padding'),
     }),
   aegan_mlp: (p, d) =>

@@ -23,17 +23,10 @@ import { Sequential } from '../../nn/containers';
 import { Linear } from '../../nn/linear';
 import { Dropout } from '../../nn/dropout';
 import { getActivation } from '../../nn/activations';
-import { hiddenWidth } from './mlp';
+import { hiddenWidth, XanesMLPOptions } from './mlp';
 
-export interface XanesAEMLPOptions {
-  nIn: number;
-  nOut: number;
-  hiddenSize?: number;
-  numHiddenLayers?: number;
-  shrinkRate?: number;
-  dropout?: number;
-  activation?: string;
-}
+/** The same settings as the mlp (hidden_size, num_hidden_layers, shrink_rate, dropout, activation). */
+export type XanesAEMLPOptions = XanesMLPOptions;
 
 export class XanesAEMLP extends Module {
   readonly encoder_layers: Sequential;
