@@ -131,3 +131,13 @@ test('an unrecognisable file says which keys each style needs', () => {
   assert.throws(() => runSpecFromText('epochs: 3\n', file), /cannot tell the run-file style: expected x_path \+ y_path/);
   assert.throws(() => runSpecFromText('a: [1, 2\n', file), /YAML syntax/);
 });
+
+test('epochs joins the run name when the schedule takes its length from it (cosine without T_max, onecycle)', () => {
+  const withSched = (sched: string) => mlp2023.replace('scheduler_type: step\n  scheduler_param: {step_size: 100, gamma: 0.5}', sched);
+  const cos = withSched('scheduler_type: cosine\n  scheduler_param: {}');
+  assert.notEqual(runSpecFromText(cos, file).name, runSpecFromText(cos.replace('epochs: 10', 'epochs: 20'), file).name);
+  const cosFixed = withSched('scheduler_type: cosine\n  scheduler_param: {T_max: 10}');
+  assert.equal(runSpecFromText(cosFixed, file).name, runSpecFromText(cosFixed.replace('epochs: 10', 'epochs: 20'), file).name);
+  const oc = withSched('scheduler_type: onecycle\n  scheduler_param: {}');
+  assert.notEqual(runSpecFromText(oc, file).name, runSpecFromText(oc.replace('epochs: 10', 'epochs: 20'), file).name);
+});

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runFromText } from '../lib/train/run';
+import { oneCycleLR } from '../lib/optim/schedules';
 
 const root = path.join(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'lib', 'cli', 'main.js');
@@ -170,4 +171,19 @@ test('augmentation and the Fourier transform of the spectra change the data as X
   ft.dispose();
   assert.equal(JSON.parse(fs.readFileSync(path.join(ft.runDir, 'split.json'), 'utf8')).fourier, 'y');
   assert.equal((ft.trainer.model as any).dense_layers[2].outFeatures, 452, 'the model predicts the 2L-point transform');
+});
+
+test('a onecycle schedule in a run file spans every batch of every epoch', async () => {
+  const dir = tmp('onecycle');
+  const text = runFile(dir, 2)
+    .replace('hl_ini_dim: 64', 'hl_ini_dim: 16')
+    .replace('{scheduler: True, scheduler_type: step, scheduler_param: {step_size: 2, gamma: 0.5}}', '{scheduler: True, scheduler_type: onecycle, scheduler_param: {}}');
+  const r = await runFromText(text, path.join(dir, 'oc.yaml'), { verbose: false });
+  r.dispose();
+  assert.equal(r.history.epoch.length, 2);
+  // 80 training samples / 16 = 5 batches per epoch: the cycle has 10 steps, not 2 (epochs).
+  // The logged lr is the one after each epoch's last step (PyTorch's get_last_lr()).
+  const cycle = oneCycleLR({ maxLr: 0.003, totalSteps: 10 });
+  assert.ok(Math.abs(r.history.lr[0] - cycle(5)) < 1e-9, `mid-cycle after epoch 1: ${r.history.lr[0]} vs ${cycle(5)}`);
+  assert.ok(r.history.lr[1] < cycle(5) / 5, 'annealed by the end of epoch 2');
 });

@@ -107,8 +107,10 @@ test('early stopping: patience 0 stops at the first non-improvement after epoch 
   };
   assert.equal(await run({ patience: 0 }, [1, 2, 3, 4]), 2, 'stops after epoch 1');
   assert.equal(await run({ patience: 0 }, [3, 2, 1, 0.5]), 4, 'never stops while improving');
-  // With baseline 0.5 nothing beats it: wait is never reset (e0: 1, e1: 2), patience 2 -> stop at epoch 1.
-  assert.equal(await run({ patience: 2, baseline: 0.5 }, [3, 2, 1, 0.9, 0.8]), 2);
+  // With baseline 0.5 nothing beats it, so wait is never reset (Keras 3): improving epochs
+  // never stop, but the first non-improvement after wait >= patience does.
+  assert.equal(await run({ patience: 2, baseline: 0.5 }, [3, 2, 1, 0.9, 0.8]), 5, 'every epoch improves');
+  assert.equal(await run({ patience: 2, baseline: 0.5 }, [3, 2, 1, 1.5, 0.8]), 4, 'wait 4 at the first non-improvement');
   assert.equal(inferMode('val_accuracy'), 'max');
   assert.equal(inferMode('loss'), 'min');
   assert.throws(() => inferMode('val_score'), /pass mode: 'min' or mode: 'max'/);
@@ -180,5 +182,46 @@ test('CSV log: a value that first appears later (validation every 2 epochs) wide
   assert.equal(lines[1].split(',').length, 4);
   assert.equal(lines[1].split(',')[3], '', 'epoch 0 had no validation');
   assert.ok(Number(lines[2].split(',')[3]) > 0, 'epoch 1 has val_loss');
+  model.dispose();
+});
+
+test('batches in a plain array are reused every epoch (not disposed); the CSV log refuses to delete a file it did not write', async () => {
+  await hl.useBackend('cpu');
+  hl.manualSeed(8);
+  const model = new hl.Sequential(new hl.Linear(2, 1));
+  const optimizer = new hl.SGD(model.parameters(), { lr: 0.05 });
+  const x = tf.tensor([[1, 2], [3, 4]]);
+  const y = tf.tensor([[1], [2]]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-csv3-'));
+  const file = path.join(dir, 'results.csv');
+  fs.writeFileSync(file, 'precious\n');
+  const refuses = new Trainer({ task: supervised({ model, optimizer, loss: hl.getLoss('mse') }), callbacks: [new CSVLogger(file)] });
+  await assert.rejects(refuses.fit([[x, y]], { epochs: 1 }), /results\.csv already exists; pass \{ overwrite: true \}/);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'precious\n', 'the file is intact');
+  const trainer = new Trainer({ task: supervised({ model, optimizer, loss: hl.getLoss('mse') }) });
+  const h = await trainer.fit([[x, y], { x, y }], { epochs: 3, validation: [[x, y]] });
+  assert.equal(h.loss.length, 3);
+  assert.ok(!x.isDisposed && !y.isDisposed, 'the caller still owns its tensors');
+  tf.dispose([x, y]);
+  model.dispose();
+});
+
+test('checkpoints/best follows the validation loss, also when validation runs every 2 epochs', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-best-'));
+  const { ModelCheckpoint } = await import('../lib/train/checkpoint_callback');
+  const ck = new ModelCheckpoint(dir);
+  // Scripted logs: validation on epochs 1 and 3 only, training loss far below it.
+  const script = [{ loss: 1 }, { loss: 0.9, val_loss: 20 }, { loss: 0.5 }, { loss: 0.4, val_loss: 25 }];
+  const inject = lambdaCallback({
+    onEpochEnd: (e: number, logs: hl.Logs) => {
+      for (const k of Object.keys(logs)) if (k.startsWith('val_')) delete logs[k];
+      Object.assign(logs, script[e]);
+    },
+  });
+  const { trainer, model } = makeTrainer(9, [inject, ck]);
+  await trainer.fit(makeData(32, 10).batches(16, false), { epochs: 4, validation: makeData(16, 11).batches(16, false) });
+  assert.equal(ck.best, 20, 'the best validation loss, never a training loss');
+  const saved = JSON.parse(fs.readFileSync(path.join(dir, 'best', 'checkpoint.json'), 'utf8'));
+  assert.equal(saved.epoch, 2, 'best holds the state after epoch 2 (counting from 1)');
   model.dispose();
 });

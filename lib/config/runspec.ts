@@ -148,12 +148,27 @@ function hyperlabTrain(h: any): Pick<TrainSpec, 'valSplit' | 'earlyStopping' | '
   };
 }
 
+/** Does the run's schedule take its length from `epochs` (cosine without T_max, onecycle without total_steps, EpyNN's)? */
+function scheduleFollowsEpochs(raw: Record<string, any>): boolean {
+  const on = raw.lr_scheduler === true || raw.lr_scheduler?.scheduler === true;
+  if (!on) return false;
+  const type = String(raw.lr_scheduler?.scheduler_type ?? raw.scheduler_params?.type ?? '').toLowerCase();
+  const params = raw.lr_scheduler?.scheduler_param ?? raw.scheduler_params ?? {};
+  if (type === 'cosine') return params.T_max === undefined;
+  if (type === 'onecycle') return params.total_steps === undefined && params.epochs === undefined;
+  return ['steady', 'exp_decay', 'lin_decay'].includes(type);
+}
+
 /** A short stable hash of the settings that define a run (not epochs, not display options). */
 function runHash(raw: Record<string, any>): string {
   const defining = JSON.parse(JSON.stringify(raw));
-  delete defining.epochs;
-  if (defining.hyperparams) delete defining.hyperparams.epochs;
-  if (defining.train_params) delete defining.train_params.epochs;
+  // epochs does not define a run (raise it to train longer) unless the learning-rate
+  // schedule's length defaults to it: then more epochs is a different schedule.
+  if (!scheduleFollowsEpochs(raw)) {
+    delete defining.epochs;
+    if (defining.hyperparams) delete defining.hyperparams.epochs;
+    if (defining.train_params) delete defining.train_params.epochs;
+  }
   if (defining.hyperlab) {
     for (const k of ['progress', 'tensorboard', 'backend', 'runs_dir', 'name', 'checkpoint_every']) delete defining.hyperlab[k];
     if (Object.keys(defining.hyperlab).length === 0) delete defining.hyperlab;

@@ -52,7 +52,9 @@ export class ModelCheckpoint extends Callback {
   onEpochEnd(epoch: number, logs: Logs): void {
     if (Object.entries(logs).some(([k, v]) => k !== 'lr' && !Number.isFinite(v))) return;
     if (this.trainer.stopReason?.startsWith('non-finite')) return;
-    const value = logs[this.monitor] ?? (this.monitor === 'val_loss' ? logs.loss : undefined);
+    // Without validation data, val_loss falls back to the training loss; with validation
+    // every n epochs, the epochs in between do not compete for `best`.
+    const value = logs[this.monitor] ?? (this.monitor === 'val_loss' && !this.trainer.hasValidation ? logs.loss : undefined);
     const better = value !== undefined && this.improved(value);
     if (better) this.best = value;
     this.save('last');

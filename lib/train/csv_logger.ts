@@ -9,13 +9,19 @@ import { Callback, Logs } from './callback';
 export class CSVLogger extends Callback {
   private columns: string[] | null = null;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    readonly options: { overwrite?: boolean } = {},
+  ) {
     super();
   }
 
   onTrainBegin(): void {
     const done = this.trainer.epoch;
     if (done === 0 || !fs.existsSync(this.file)) {
+      if (fs.existsSync(this.file) && !this.options.overwrite) {
+        throw new Error(`CSVLogger: ${this.file} already exists; pass { overwrite: true } to replace it, or log to another file`);
+      }
       fs.rmSync(this.file, { force: true });
       this.columns = null;
       return;

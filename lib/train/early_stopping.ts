@@ -4,8 +4,8 @@
  * - an epoch improves iff `current - minDelta' < best` (min mode, minDelta' = -|minDelta|,
  *   i.e. current < best - |minDelta|) or `current + |minDelta| > best` (max mode);
  * - every monitored epoch does wait += 1; an improvement sets best and, if it also
- *   beats `baseline` (when given), resets wait = 0;
- * - training stops when wait >= patience and epoch > 0;
+ *   beats `baseline` (when given), resets wait = 0 (an improving epoch never stops);
+ * - training stops when a non-improving epoch finds wait >= patience and epoch > 0;
  * - with restoreBestWeights, the best weights are put back when training ends, even
  *   if no early stop fired (the first monitored epoch's weights count as best at first).
  * - mode 'auto' is 'max' for accuracy-like names (acc, accuracy, auc, f1, precision,
@@ -81,7 +81,9 @@ export class EarlyStopping extends Callback {
   onEpochEnd(epoch: number, logs: Logs): void {
     const current = logs[this.monitor];
     if (current === undefined || Number.isNaN(current)) {
-      if (!this.warned && current === undefined) {
+      // Validation every n epochs leaves val_ values out of the other epochs: not a problem.
+      const between = this.monitor.startsWith('val_') && this.trainer.hasValidation;
+      if (!this.warned && current === undefined && !between) {
         console.warn(`EarlyStopping: '${this.monitor}' is not among the logged values (${Object.keys(logs).join(', ')}); early stopping is idle`);
         this.warned = true;
       }
@@ -94,10 +96,10 @@ export class EarlyStopping extends Callback {
       this.best = current;
       this.bestEpoch = epoch;
       if (this.restoreBestWeights) this.saveWeights();
-      if (this.baseline === null || this.isImprovement(current, this.baseline)) {
-        this.wait = 0;
-        return;
-      }
+      // Only restart wait if we beat both the baseline and our previous best (Keras 3);
+      // an improving epoch never stops training.
+      if (this.baseline === null || this.isImprovement(current, this.baseline)) this.wait = 0;
+      return;
     }
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;

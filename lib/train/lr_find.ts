@@ -41,6 +41,7 @@ import { defaultGenerator } from '../engine/random';
 import { Module } from '../nn/module';
 import type { LossFn } from '../losses/common';
 import { Batch, Optimizerlike, StepResult, supervised, Task } from './task';
+import { ownsBatches } from './trainer';
 import type { BatchSource } from './trainer';
 
 export interface LrFindOptions {
@@ -311,7 +312,7 @@ export async function lrFind(opts: LrFindOptions): Promise<LrFindResult> {
         try {
           r = task.trainStep(batch);
         } finally {
-          tf.dispose(Object.values(batch));
+          if (ownsBatches(data)) tf.dispose(Object.values(batch)); // an array's batches are the caller's
         }
         r.pred?.dispose();
         r.target?.dispose();

@@ -23,6 +23,25 @@ export interface PredictOptions extends InputOptions {
   verbose?: boolean;
   /** Samples kept in predictions.json for plots (default 4). */
   previewSamples?: number;
+  /**
+   * A bootstrap or ensemble parent: 'mean' (default; the mean and the std of the models'
+   * predictions) or 'weight' (XANESNET's name: the models' outputs averaged; the same mean, no std).
+   */
+  combine?: 'mean' | 'weight';
+  /** Monte Carlo dropout: this many forward passes (2 or more) with dropout on, seeded with the run's seed. */
+  mcDropout?: number;
+}
+
+/** How several predictions of each sample were combined (see lib/train/predict.ts). */
+export interface CombinedPredictions {
+  kind: 'bootstrap' | 'ensemble' | 'mc-dropout';
+  /** The sub-runs (boot_0, ...), or the run itself for Monte Carlo dropout alone. */
+  models: string[];
+  /** Forward passes per model (1 without Monte Carlo dropout). */
+  passes: number;
+  combine: 'mean' | 'weight';
+  /** Predictions combined in all (models x passes). */
+  count: number;
 }
 
 export interface PredictResult {
@@ -51,6 +70,9 @@ export interface PredictResult {
   /** The folder written and its files (empty without `out`). */
   out: string | null;
   files: string[];
+  /** Several predictions combined (an ensemble, Monte Carlo dropout): their population std (ddof 0), same layout; else null. */
+  std?: Float32Array | null;
+  combined?: CombinedPredictions | null;
 }
 
 /** Mean of (a - b)^2 over the rows of b that are not NaN; null when none is. */

@@ -5,6 +5,8 @@
  *                                 or a predicted descriptor, one value per line
  *     <out>/predict-<id>.txt      the same, for autoencoders (ae_mlp, ae_cnn, aegan_mlp)...
  *     <out>/recon-<id>.txt        ...with their reconstruction of the input
+ *     <out>/<id>.std.txt          ensembles and Monte Carlo dropout: the std of the predictions
+ *                                 combined in <id>.txt (its mean), in the same format
  *     <out>/predictions.csv       cube models: id, probability (GR), label
  *     <out>/predictions.json      what was predicted with what (written last: a manifest)
  *
@@ -38,6 +40,8 @@ export interface PredictionManifest {
   mse: number | null;
   mseRecon: number | null;
   nTargets: number;
+  /** An ensemble or Monte Carlo dropout prediction: how it was combined (lib/train/predict.ts); files <id>.std.txt hold the std. */
+  combined?: { kind: string; models: string[]; passes: number; combine: string; count: number } | null;
   /** False while the files are being written (an interrupted write leaves it false). */
   complete?: boolean;
   /** A few samples for plots (hyperlab report): x is the energy grid or the feature index. */

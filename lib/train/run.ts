@@ -418,7 +418,10 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   }
   const schedulers = spec.train.scheduler
     ? task.optimizers.map((o) => {
-        const s = LRScheduler.fromConfig(o as any, spec.train.scheduler!.type, spec.train.scheduler!.params, spec.train.epochs);
+        // A per-batch schedule (onecycle) counts batches: its default length is epochs x batches per epoch.
+        const type = spec.train.scheduler!.type;
+        const length = type === 'onecycle' ? spec.train.epochs * data.train.length : spec.train.epochs;
+        const s = LRScheduler.fromConfig(o as any, type, spec.train.scheduler!.params, length);
         return { scheduler: s, per: s.interval };
       })
     : [];
@@ -428,7 +431,7 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   if (progress) callbacks.push(new ProgressBar(process.stdout, { bar: progress === true }));
   callbacks.push(new NaNGuard());
   if (spec.train.earlyStopping) callbacks.push(new EarlyStopping(spec.train.earlyStopping));
-  callbacks.push(new CSVLogger(path.join(runDir, 'metrics.csv')));
+  callbacks.push(new CSVLogger(path.join(runDir, 'metrics.csv'), { overwrite: true })); // the run's own file
   if (spec.train.tensorboard) callbacks.push(new TensorBoardLogger(path.join(runDir, 'tensorboard')));
   callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss' }));
   callbacks.push(new InterruptHandler());

@@ -73,6 +73,14 @@ function asBatch(b: Batch | tf.Tensor[]): Batch {
   return b;
 }
 
+/**
+ * Batches from a DataLoader or a generator are made for one step and disposed after it;
+ * batches in a plain array are the caller's, reused every epoch, and left alone.
+ */
+export function ownsBatches(source: BatchSource): boolean {
+  return !Array.isArray(source);
+}
+
 async function* iterate(source: BatchSource): AsyncGenerator<Batch> {
   if (Symbol.asyncIterator in source) {
     for await (const b of source as AsyncIterable<Batch | tf.Tensor[]>) yield asBatch(b);
@@ -104,6 +112,8 @@ export class Trainer {
   batchesPerEpoch: number | null = null;
   /** The epochs fit() was asked to reach. */
   targetEpochs = 0;
+  /** Whether fit() was given validation data (validation may still run only every n epochs). */
+  hasValidation = false;
   private readonly opts: TrainerOptions;
 
   constructor(opts: TrainerOptions) {
@@ -146,10 +156,11 @@ export class Trainer {
     const metrics = this.newMetrics();
     const sums: Record<string, number> = {};
     let batches = 0;
+    const owned = ownsBatches(source);
     try {
       for await (const batch of iterate(source)) {
         const r = this.task.evalStep(batch);
-        tf.dispose(Object.values(batch));
+        if (owned) tf.dispose(Object.values(batch));
         for (const [k, v] of Object.entries(r.losses)) sums[k] = (sums[k] ?? 0) + v;
         if (metrics && r.pred && r.target) metrics.update(r.pred, r.target);
         disposeStep(r);
@@ -174,6 +185,7 @@ export class Trainer {
     const len = (train as { length?: unknown }).length;
     this.batchesPerEpoch = typeof len === 'number' ? len : null;
     this.targetEpochs = opts.epochs;
+    this.hasValidation = opts.validation !== undefined;
     const validateEvery = this.opts.validateEvery ?? 1;
     await this.call('onTrainBegin', {});
     let last: Logs = {};
@@ -190,7 +202,7 @@ export class Trainer {
         try {
           r = this.task.trainStep(batch);
         } finally {
-          tf.dispose(Object.values(batch));
+          if (ownsBatches(train)) tf.dispose(Object.values(batch));
         }
         if (metrics && r.pred && r.target) metrics.update(r.pred, r.target);
         disposeStep(r);
