@@ -36,3 +36,17 @@ def save(area, obj):
     with open(path, "w") as f:
         json.dump({"generator": f"test/parity/gen_{area}.py", "torch": torch.__version__, **obj}, f)
     print(f"wrote {os.path.relpath(path)}")
+
+
+def sgd_steps(net, x, y, lr, steps):
+    """Plain gradient steps on the mean squared error; the loss before each step."""
+    losses = []
+    for _ in range(steps):
+        net.zero_grad()
+        loss = ((net(x) - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            for p in net.parameters():
+                p -= lr * p.grad
+        losses.append(loss.item())
+    return losses

@@ -1,7 +1,7 @@
 """Linear, activations, containers: forward values and gradients, parameter counts, state-dict keys."""
 import torch
 import torch.nn as nn
-from common import T, seeded_input, state_dict
+from common import T, seeded_input, sgd_steps, state_dict
 
 
 def layer_case(module, x, seed_dy=7):
@@ -63,14 +63,6 @@ def generate():
     net = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2))
     out["mlp_state"] = state_dict(net)
     xb, yb = seeded_input(8, 16, 6), seeded_input(9, 16, 2)
-    losses = []
-    for _ in range(5):
-        net.zero_grad()
-        loss = ((net(xb) - yb) ** 2).mean()
-        loss.backward()
-        with torch.no_grad():
-            for p in net.parameters():
-                p -= 0.1 * p.grad
-        losses.append(loss.item())
+    losses = sgd_steps(net, xb, yb, 0.1, 5)
     out["mlp_train"] = {"x": T(xb), "y": T(yb), "losses": losses, "final": state_dict(net)}
     return out

@@ -3,7 +3,7 @@ parameter gradients of sum(y * dy) with a seeded dy, batch-norm running statisti
 LSTM states, state-dict keys, and a few SGD steps of a small CNN."""
 import torch
 import torch.nn as nn
-from common import T, seeded_input, state_dict
+from common import T, seeded_input, state_dict, sgd_steps
 
 
 def grads_of(module):
@@ -156,16 +156,7 @@ def cnn_training():
                         nn.Conv2d(4, 6, 4, stride=4), nn.Flatten(), nn.Linear(6 * 2 * 2, 3))
     x, y = seeded_input(200, 4, 2, 16, 16), seeded_input(201, 4, 3)
     out = {"state": state_dict(net), "keys": list(net.state_dict().keys()), "x": T(x), "y": T(y)}
-    losses = []
-    for _ in range(3):
-        net.zero_grad()
-        loss = ((net(x) - y) ** 2).mean()
-        loss.backward()
-        with torch.no_grad():
-            for p in net.parameters():
-                p -= 0.05 * p.grad
-        losses.append(loss.item())
-    out["losses"] = losses
+    out["losses"] = sgd_steps(net, x, y, 0.05, 3)
     out["final"] = state_dict(net)
     return out
 
