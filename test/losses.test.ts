@@ -316,3 +316,11 @@ test('bceWithLogitsLoss stays finite for logits of ±1000 (no exp overflow)', as
     tf.dispose([x, y]);
   }
 });
+
+testOnBackends('cross-entropy with a single class is 0 (log softmax of one logit), as PyTorch gives', () => {
+  const pred = tf.tensor([[2.5], [-1]]);
+  const target = tf.tensor([0, 0], undefined, 'int32');
+  const l = hl.crossEntropyLoss(pred, target);
+  assert.equal(l.dataSync()[0], 0);
+  tf.dispose([pred, target, l]);
+});

@@ -113,7 +113,9 @@ export function crossEntropyLoss(pred: tf.Tensor, target: tf.Tensor, options: Cr
     // Class indices. Ignored targets get class 0 and a zero mask.
     const idx = tf.cast(target, 'int32').reshape([M]);
     const mask = tf.cast(tf.notEqual(idx, ignoreIndex), 'float32'); // (M,)
-    const oneHot = tf.cast(tf.oneHot(tf.where(tf.cast(mask, 'bool'), idx, tf.zerosLike(idx)), numClasses), 'float32'); // (M, C)
+    // (M, C) one-hot rows by comparison with 0..C-1 (tf.oneHot needs C >= 2; one class is legal here).
+    const safeIdx = tf.where(tf.cast(mask, 'bool'), idx, tf.zerosLike(idx));
+    const oneHot = tf.cast(tf.equal(tf.expandDims(safeIdx, 1), tf.range(0, numClasses, 1, 'int32')), 'float32');
     const wy = tf.mul(tf.sum(tf.mul(oneHot, w), 1), mask); // w[y_n], 0 where ignored
     let l = tf.mul(tf.neg(tf.sum(tf.mul(oneHot, logp), 1)), wy); // -w[y_n] lp[n, y_n]
     if (eps > 0) {
