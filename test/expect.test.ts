@@ -28,3 +28,9 @@ test('expectTrue throws its name and detail', () => {
   expectTrue('ok', true);
   assert.throws(() => expectTrue('the loss falls', false, 'before 1, after 2'), /^Error: the loss falls does not hold: before 1, after 2$/);
 });
+
+test('expectClose with relative: small numbers are compared digit for digit', () => {
+  assert.doesNotThrow(() => expectClose('a', 4.5416e-5, 4.5417e-5, 1e-4, { relative: true }));
+  assert.throws(() => expectClose('a', 4.5396e-5, 4.5417e-5, 1e-4, { relative: true }), /a is 0\.000045396, expected 0\.000045417 within 0\.0001 relative/);
+  assert.doesNotThrow(() => expectClose('a', 4.5396e-5, 4.5417e-5, 1e-4), 'the default mixed tolerance is absolute near zero');
+});

@@ -55,6 +55,9 @@ test('planSweep: grid order, seeded random draws, trial files, and validation be
 
   // A wrong path fails at once, naming the path and the closest key.
   assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.lrr': [0.1] } }), /field 'hyperparams\.lrr'.*unknown key 'lrr' in hyperparams.*did you mean 'lr'\?/s);
+  // The line is that of the block in the base file, not of the generated trial file.
+  const blockLine = fs.readFileSync(BASE, 'utf8').split('\n').findIndex((l) => l.startsWith('hyperparams:')) + 1;
+  assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.lrr': [0.1] } }), new RegExp(`the 'hyperparams' block, line ${blockLine} of `));
   assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.lr.value': [0.1] } }), /cannot set 'hyperparams\.lr\.value'/);
   // A bad value names the trial.
   assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.batch_size': [16, 0] } }), /1 trial run file\(s\) are invalid; nothing was run:\n {2}trial 1 \(hyperparams\.batch_size=0\): hyperparams\.batch_size/);

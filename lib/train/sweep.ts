@@ -196,6 +196,14 @@ function problemsOf(e: unknown): string[] {
 const show = (v: SweepValue) => (typeof v === 'string' ? `'${v}'` : String(v));
 
 /** The trials of a sweep, each run file written and validated; nothing runs. */
+/** The 1-based line of the key at `keys` (e.g. ['hyperparams']) in a parsed YAML document, or null. */
+function keyLine(doc: Document, text: string, keys: string[]): number | null {
+  const holder = keys.length > 1 ? doc.getIn(keys.slice(0, -1), true) : doc.contents;
+  const items = (holder as { items?: { key?: { value?: unknown; range?: [number, number] } }[] } | null)?.items ?? [];
+  const pair = items.find((it) => it.key?.value === keys[keys.length - 1]);
+  return pair?.key?.range ? text.slice(0, pair.key.range[0]).split('\n').length : null;
+}
+
 export function planSweep(o: SweepOptions): { dir: string; trials: SweepTrial[]; paths: string[]; method: 'grid' | 'random' } {
   const { method, paths } = checkParams(o);
   const baseFile = path.resolve(o.base);
@@ -214,7 +222,13 @@ export function planSweep(o: SweepOptions): { dir: string; trials: SweepTrial[];
       const text = trialText(base, baseFile, first, dir, 'check');
       parseRunFile(text, baseFile);
     } catch (e) {
-      throw new Error(`sweep: field '${p}' cannot be set in ${baseFile}: ${problemsOf(e).join('; ')}`);
+      // Line numbers in these messages count lines of the trial file (the base with the field
+      // added), so they are replaced by the line of the field's block in the base file.
+      const parent = p.split('.').slice(0, -1);
+      const blockLine = parent.length ? keyLine(base, baseText, parent) : null;
+      const where = blockLine !== null ? `(the '${parent.join('.')}' block, line ${blockLine} of ${path.basename(baseFile)})` : '';
+      const problems = problemsOf(e).map((m) => m.replace(/\(line \d+\)/g, where).replace(/ {2,}/g, ' '));
+      throw new Error(`sweep: --param field '${p}' cannot be set in ${baseFile}: ${problems.join('; ')}`);
     }
   }
 
