@@ -522,3 +522,11 @@ test('the CSV fallback (used when polars cannot load) parses what it formats', (
   assert.deepEqual([got.columns, got.s, got.v], [['s', 'v'], ['a,b', 'c'], [0.5, -1]]);
   assert.match(got.parquet, /Parquet file .* needs nodejs-polars, which did not load \(no prebuilt binary \(simulated\)\)/);
 });
+
+test('CSV fallback: errors name the file line (blank lines and quoted newlines counted); true/false columns are numbers', () => {
+  const { parseCsv } = require('../lib/data/table') as typeof import('../lib/data/table');
+  assert.throws(() => parseCsv('a,b\n1,2\n\n3,4\n5\n', 'x.csv'), /x\.csv: line 5 has 1 fields, the header has 2/);
+  assert.throws(() => parseCsv('a,b\n"x\ny",2\n3\n', 'x.csv'), /x\.csv: line 4 has 1 fields/);
+  assert.deepEqual(Array.from(parseCsv('a,b\ntrue,1\nFALSE,2\n,3\n').data.a as Float32Array), [1, 0, NaN]);
+  assert.deepEqual(parseCsv('a\nyes\nno\n').data.a, ['yes', 'no']);
+});

@@ -156,13 +156,17 @@ export function writeTable(file: string, columns: Record<string, ColumnInput>, o
 // ------------------------------------------------- the CSV fallback (no polars)
 
 /** Split CSV text into rows of fields (RFC 4180: quotes, doubled quotes, newlines in quotes). */
-function csvRows(text: string): string[][] {
-  const rows: string[][] = [];
+/** The rows of CSV text, each with the 1-based line it starts on (blank lines skipped; quoted newlines kept). */
+function csvRows(text: string): { fields: string[]; line: number }[] {
+  const rows: { fields: string[]; line: number }[] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let start = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
+    if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
       else if (c === '"') quoted = false;
@@ -170,35 +174,46 @@ function csvRows(text: string): string[][] {
     } else if (c === '"') quoted = true;
     else if (c === ',') row.push(field), (field = '');
     else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field), rows.push(row), (row = []), (field = '');
+      if (c === '\r' && text[i + 1] === '\n') i++, line++;
+      row.push(field), rows.push({ fields: row, line: start }), (row = []), (field = '');
+      start = line;
     } else field += c;
   }
-  if (field !== '' || row.length) row.push(field), rows.push(row);
-  return rows.filter((r) => !(r.length === 1 && r[0] === ''));
+  if (field !== '' || row.length) row.push(field), rows.push({ fields: row, line: start });
+  return rows.filter((r) => !(r.fields.length === 1 && r.fields[0] === ''));
 }
 
-/** A table from CSV text with a header row; columns whose values all parse as numbers (or are empty) become Float32Array. */
+const BOOL = /^(true|false)$/i;
+
+/**
+ * A table from CSV text with a header row; columns whose values all parse as numbers (or
+ * are empty) become Float32Array, and so do columns of true/false (1/0), as polars reads them.
+ */
 export function parseCsv(text: string, where = 'CSV'): Table {
   const rows = csvRows(text);
   if (rows.length === 0) throw new Error(`${where}: the file is empty; a CSV table needs a header row`);
-  const [header, ...body] = rows;
-  body.forEach((r, i) => {
-    if (r.length !== header.length) throw new Error(`${where}: line ${i + 2} has ${r.length} fields, the header has ${header.length}`);
-  });
+  const [{ fields: header }, ...body] = rows;
+  for (const r of body) {
+    if (r.fields.length !== header.length) {
+      throw new Error(`${where}: line ${r.line} has ${r.fields.length} fields, the header has ${header.length}; check the commas and quotes on that line`);
+    }
+  }
   const data: Table['data'] = {};
   header.forEach((name, j) => {
-    const raw = body.map((r) => r[j]);
+    const raw = body.map((r) => r.fields[j]);
+    const isBool = raw.some((v) => v.trim() !== '') && raw.every((v) => v.trim() === '' || BOOL.test(v.trim()));
     const isNum = raw.every((v) => v.trim() === '' || !Number.isNaN(Number(v)) || /^[+-]?(nan|inf|infinity)$/i.test(v.trim()));
-    data[name] = isNum
-      ? Float32Array.from(raw, (v) => {
-          const t = v.trim().toLowerCase();
-          if (t === '' || t === 'nan') return NaN;
-          if (/^[+]?inf(inity)?$/.test(t)) return Infinity;
-          if (/^-inf(inity)?$/.test(t)) return -Infinity;
-          return Number(t);
-        })
-      : raw;
+    data[name] = isBool
+      ? Float32Array.from(raw, (v) => (v.trim() === '' ? NaN : v.trim().toLowerCase() === 'true' ? 1 : 0))
+      : isNum
+        ? Float32Array.from(raw, (v) => {
+            const t = v.trim().toLowerCase();
+            if (t === '' || t === 'nan') return NaN;
+            if (/^[+]?inf(inity)?$/.test(t)) return Infinity;
+            if (/^-inf(inity)?$/.test(t)) return -Infinity;
+            return Number(t);
+          })
+        : raw;
   });
   return { columns: header, nRows: body.length, data };
 }

@@ -105,7 +105,8 @@ function argmin(xs: number[]): number {
 
 /**
  * fastai's valley (by ESRI): the longest run of decreasing losses (longest decreasing
- * subsequence ending at each point, O(n²)), then the point about 2/3 of the way in.
+ * subsequence ending at each point, O(n²)), then the point a third plus a sixth of the
+ * way in, i.e. about halfway along it (fastai: idx = start + int(L/3) + int(L/3/2)).
  */
 export function suggestValley(lrs: number[], losses: number[]): LrSuggestion {
   const n = losses.length;
