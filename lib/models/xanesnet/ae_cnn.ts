@@ -36,19 +36,10 @@ import { Linear } from '../../nn/linear';
 import { Conv1d, ConvTranspose1d } from '../../nn/conv';
 import { Dropout } from '../../nn/dropout';
 import { getActivation } from '../../nn/activations';
-import { asOneChannel, checkConvOptions, convLengths } from './cnn';
+import { asOneChannel, checkConvOptions, convLengths, XanesCNNOptions } from './cnn';
 
-export interface XanesAECNNOptions {
-  nIn: number;
-  nOut: number;
-  hiddenSize?: number;
-  numConvLayers?: number;
-  outChannel?: number;
-  channelMul?: number;
-  kernelSize?: number;
-  stride?: number;
-  dropout?: number;
-  activation?: string;
+/** The cnn's settings, plus the choice of decoder padding rule. */
+export interface XanesAECNNOptions extends XanesCNNOptions {
   /** XANESNET's padding rule (originalBugs 'ae_cnn_padding'). */
   originalPadding?: boolean;
 }

@@ -97,17 +97,7 @@ export function aeganTask(ctx: TaskContext): Task {
   function disUpdate(a: tf.Tensor, b: tf.Tensor): number {
     disOpt.zeroGrad();
     // The generator pass of XANESNET's dis_update (its batch-norm updates in the same order), as constants.
-    const [predA, predB, reconA, reconB] = noGrad(() =>
-      tf.tidy(() => {
-        const yA = model.gen_a.encode(a);
-        const yB = model.gen_b.encode(b);
-        const sEncA = model.enc_shared.forward(yA);
-        const sEncB = model.enc_shared.forward(yB);
-        const sA = model.dec_shared.forward(sEncA);
-        const sB = model.dec_shared.forward(sEncB);
-        return [model.gen_a.decode(sB), model.gen_b.decode(sA), model.gen_a.decode(sA), model.gen_b.decode(sB)];
-      }),
-    );
+    const { predA, predB, reconA, reconB } = noGrad(() => model.generateAll(a, b));
     const value = backward(() => {
       const Da = (v: tf.Tensor) => model.dis_a.forward(v);
       const Db = (v: tf.Tensor) => model.dis_b.forward(v);
