@@ -54,6 +54,7 @@ export * from './plot';
 export { show, saveHtml, loadPlotly, inNotebook, LivePlot } from './notebook/display';
 export type { LivePlotOptions } from './notebook/display';
 export { expectClose, expectTrue } from './notebook/expect';
+export { fmt } from './notebook/fmt';
 export { predictRun, meanSquaredError } from './train/predict';
 export type { PredictOptions, PredictResult } from './train/predict';
 export { openRunDir, checkpointDir, runScaler, runSplit, runEnergyGrid } from './train/run_dir';

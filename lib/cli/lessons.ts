@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import * as path from 'node:path';
 import { findNotebooks, lessonsDir, notebooksDir, NotebookError, runNotebook } from '../notebook/runner';
+import { lintLessons } from '../notebook/lesson_lint';
 
 export interface LessonsRunOptions {
   html?: boolean;
@@ -46,4 +47,11 @@ export function registerLessons(program: Command): void {
     .option('--timeout <seconds>', 'longest time one cell may run', '600')
     .option('-q, --quiet', 'do not list the cells as they run')
     .action((names: string[], opts: LessonsRunOptions) => lessonsRun(names, opts));
+  lessons
+    .command('lint')
+    .description('check that the cells a learner reads stay short (counts per lesson; exit 1 on a broken rule)')
+    .argument('[dir]', 'the folder of lesson notebooks', lessonsDir())
+    .action((dir: string) => {
+      if (!lintLessons(dir)) process.exitCode = 1;
+    });
 }
