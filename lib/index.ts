@@ -39,6 +39,8 @@ export { VarianceThreshold, loadVarianceThreshold } from './data/variance_thresh
 export { ttestInd, studentTCdf, studentTSf } from './data/stats';
 export type { TTestOptions, TTestResult } from './data/stats';
 export * from './data/splits';
+export { splitTable, fullBatch } from './data/table_split';
+export type { SplitTableOptions, TableSplit } from './data/table_split';
 export { H5File, H5Array, H5Writer, writeH5, loadH5wasm } from './data/hdf5';
 export type { H5Dtype, H5WriteDataset, H5WriteOptions } from './data/hdf5';
 export { H5Dataset } from './data/h5dataset';

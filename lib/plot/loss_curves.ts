@@ -16,6 +16,8 @@ export interface LossCurvesOptions {
   /** A logarithmic y axis (useful when the loss falls by orders of magnitude). */
   logY?: boolean;
   title?: string;
+  /** A dotted vertical line at this epoch (counted from 1, as on the axis), e.g. the best epoch. */
+  markEpoch?: number;
 }
 
 export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): Figure {
@@ -43,5 +45,8 @@ export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): 
   });
   const layout = baseLayout(opts.title ?? 'Loss', 'epoch', 'loss');
   if (opts.logY) layout.yaxis = { ...layout.yaxis, type: 'log' };
+  if (opts.markEpoch !== undefined) {
+    layout.shapes = [{ type: 'line', x0: opts.markEpoch, x1: opts.markEpoch, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#7f7f7f' } }];
+  }
   return { data, layout };
 }
