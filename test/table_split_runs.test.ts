@@ -58,6 +58,7 @@ test('runCurves: one colour per run in every chart, distinct within a chart; key
   const c = hl.runCurves({ base: h }, { keys: ['loss', 'val_loss'], title: 'T' });
   assert.deepEqual(c.data.map((t) => [t.name, (t.line as { dash: string }).dash]), [['base: loss', 'solid'], ['base: val_loss', 'dash']]);
   assert.deepEqual(hl.runCurves({ base: h }).data[0].y, [1.1, 0.7], 'val_loss by default');
+  assert.deepEqual(hl.runCurves({ base: { history: h } }).data[0].y, [1.1, 0.7], 'a run result carrying its history');
   assert.throws(() => hl.runCurves({ base: h }, { keys: ['acc'] }), /run 'base' has no 'acc'; it has: loss, val_loss/);
   assert.throws(() => hl.runCurves({}), /expected runs by name/);
 });

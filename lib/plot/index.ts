@@ -13,4 +13,4 @@ export type { PredictionsOptions } from './predictions';
 export { lossSurface } from './loss_surface';
 export type { OptimizerPath, LossSurfaceOptions } from './loss_surface';
 export { runCurves, runColor, resetRunColors } from './runs';
-export type { RunCurvesOptions } from './runs';
+export type { RunCurvesOptions, RunLike } from './runs';

@@ -1,5 +1,6 @@
 /**
- * Several runs on one chart: `{ name: values per epoch }` or `{ name: history }`.
+ * Several runs on one chart: `{ name: values per epoch }`, `{ name: history }`
+ * or `{ name: { history } }` (anything that carries a Trainer history).
  *
  *     show(runCurves({ 'lr 0.01': h1, 'lr 0.1': h2 }, { title: 'Learning rate' }));   // val_loss of each
  *     show(runCurves(runs, { keys: ['loss', 'val_loss'], logY: true }));              // dashed val_loss
@@ -47,7 +48,10 @@ export function resetRunColors(): void {
   assigned.clear();
 }
 
-export function runCurves(runs: Record<string, number[] | HistoryLike>, opts: RunCurvesOptions = {}): Figure {
+/** What runCurves draws for one run. */
+export type RunLike = number[] | HistoryLike | { history: HistoryLike };
+
+export function runCurves(runs: Record<string, RunLike>, opts: RunCurvesOptions = {}): Figure {
   if (!runs || typeof runs !== 'object' || Object.keys(runs).length === 0) {
     throw new Error("runCurves: expected runs by name, e.g. { 'lr 0.1': history.val_loss } or { 'lr 0.1': history }");
   }
@@ -56,7 +60,9 @@ export function runCurves(runs: Record<string, number[] | HistoryLike>, opts: Ru
   const data: Trace[] = [];
   const notes: string[] = [];
   const taken = new Set<string>();
-  for (const [run, entry] of Object.entries(runs)) {
+  for (const [run, given] of Object.entries(runs)) {
+    const carried = given && !Array.isArray(given) && typeof given.history === 'object' && !Array.isArray(given.history);
+    const entry = (carried ? (given as { history: HistoryLike }).history : given) as number[] | HistoryLike;
     const color = runColor(run, taken);
     taken.add(color);
     const series: [string, number[] | undefined][] = Array.isArray(entry)
