@@ -12,5 +12,3 @@ export { predictionsVsTargets } from './predictions';
 export type { PredictionsOptions } from './predictions';
 export { lossSurface } from './loss_surface';
 export type { OptimizerPath, LossSurfaceOptions } from './loss_surface';
-export { runCurves, runColor, resetRunColors } from './runs';
-export type { RunCurvesOptions, RunLike } from './runs';

@@ -1,4 +1,4 @@
-/** splitTable / fullBatch (lib/data/table_split) and runCurves (lib/plot/runs), used by lessons 07 and 08. */
+/** splitTable / fullBatch (lib/data/table_split) and lossCurves' markEpoch, used by lessons 07 and 08. */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as hl from '../lib';
@@ -43,34 +43,6 @@ test('fullBatch: the whole dataset as one batch of tensors', () => {
   tf.dispose(Object.values(b));
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => hl.fullBatch(new hl.ArrayDataset({ x: [] as number[] })), /non-empty dataset/);
-});
-
-test('runCurves: one colour per run in every chart, distinct within a chart; keys dashed', () => {
-  hl.resetRunColors();
-  const a = hl.runCurves({ base: [1, 0.5], 'lr 0.1': [1, 0.2] });
-  const b = hl.runCurves({ 'batch 16': [0.9, 0.4], base: [1, 0.5] });
-  const color = (f: hl.Figure, name: string) => (f.data.find((t) => t.name === name)!.line as { color: string }).color;
-  assert.equal(color(a, 'base'), color(b, 'base'));
-  assert.notEqual(color(b, 'batch 16'), color(b, 'base'));
-  assert.notEqual(color(b, 'batch 16'), color(a, 'lr 0.1'), 'a new run takes a colour no run has yet');
-  assert.deepEqual(a.data[0].x, [1, 2]);
-  const h = { loss: [1, 0.5], val_loss: [1.1, 0.7] };
-  const c = hl.runCurves({ base: h }, { keys: ['loss', 'val_loss'], title: 'T' });
-  assert.deepEqual(c.data.map((t) => [t.name, (t.line as { dash: string }).dash]), [['base: loss', 'solid'], ['base: val_loss', 'dash']]);
-  assert.deepEqual(hl.runCurves({ base: h }).data[0].y, [1.1, 0.7], 'val_loss by default');
-  assert.deepEqual(hl.runCurves({ base: { history: h } }).data[0].y, [1.1, 0.7], 'a run result carrying its history');
-  assert.throws(() => hl.runCurves({ base: h }, { keys: ['acc'] }), /run 'base' has no 'acc'; it has: loss, val_loss/);
-  assert.throws(() => hl.runCurves({}), /expected runs by name/);
-});
-
-test('runCurves: a run stops at NaN with a note; yRange clips (log axis in log10 units) and says so', () => {
-  const f = hl.runCurves({ 'lr 30': [1, 1e30, NaN, NaN], 'lr 1': [1, 0.5, 0.3, 0.2] }, { logY: true, yRange: [0.1, 10] });
-  assert.deepEqual(f.data[0].y, [1, 1e30]);
-  assert.deepEqual(f.layout.yaxis?.range, [-1, 1]);
-  assert.equal(f.layout.yaxis?.type, 'log');
-  const notes = (f.layout.annotations as { text: string }[]).map((n) => n.text);
-  assert.deepEqual(notes, ['lr 30 stops at NaN (x = 3)', 'clipped to [0.1, 10]: lr 30']);
-  assert.throws(() => hl.runCurves({ a: [1] }, { logY: true, yRange: [0, 1] }), /low > 0 on a log axis/);
 });
 
 test('lossCurves: markEpoch draws a dotted line at that epoch', () => {
