@@ -45,8 +45,10 @@ test('fullBatch: the whole dataset as one batch of tensors', () => {
   assert.throws(() => hl.fullBatch(new hl.ArrayDataset({ x: [] as number[] })), /non-empty dataset/);
 });
 
-test('lossCurves: markEpoch draws a dotted line at that epoch', () => {
+test('lossCurves: markEpoch draws a dotted line at that epoch; markersOnly keys are open markers', () => {
   const f = hl.lossCurves({ loss: [1, 0.5, 0.6] }, { markEpoch: 2 });
   assert.deepEqual((f.layout.shapes as { x0: number }[]).map((s) => s.x0), [2]);
   assert.equal(hl.lossCurves({ loss: [1] }).layout.shapes, undefined);
+  const twin = hl.lossCurves({ loss: [1, 0.5], twin_loss: [1, 0.5] }, { markersOnly: ['twin_loss'] });
+  assert.deepEqual(twin.data.map((t) => t.mode), ['lines+markers', 'markers']);
 });

@@ -18,6 +18,8 @@ export interface LossCurvesOptions {
   title?: string;
   /** A dotted vertical line at this epoch (counted from 1, as on the axis), e.g. the best epoch. */
   markEpoch?: number;
+  /** Keys drawn as open markers without a line, so a curve lying on another one stays visible. */
+  markersOnly?: string[];
 }
 
 export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): Figure {
@@ -40,6 +42,10 @@ export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): 
       if (!values) continue;
       // Epochs are counted from 1 on the axis, as the progress bar prints them.
       const x = values.map((_, j) => (history.epoch?.[j] ?? j) + 1);
+      if (opts.markersOnly?.includes(name)) {
+        data.push({ type: 'scatter', mode: 'markers', name, x, y: values.map(finiteOrNull), marker: { color, symbol: 'circle-open', size: 9 } });
+        continue;
+      }
       data.push({ type: 'scatter', mode: 'lines+markers', name, x, y: values.map(finiteOrNull), line: { color, dash }, connectgaps: true }); // validation every n epochs: join its points
     }
   });
