@@ -24,7 +24,11 @@ export function groupedBars(series: Record<string, number[]>, opts: GroupedBarsO
   const x = (opts.categories ?? Array.from({ length: n }, (_, i) => i)).map(String);
   if (x.length !== n) throw new Error(`groupedBars: ${x.length} categories for ${n} values; give one category per value`);
   const data = names.map((name) => ({
-    type: 'bar' as const, name, x, y: series[name].map(finiteOrNull), marker: { color: runColor(name) },
+    type: 'bar' as const,
+    name,
+    x,
+    y: series[name].map(finiteOrNull),
+    marker: { color: runColor(name) },
   }));
   const layout = baseLayout(opts.title ?? '', opts.xLabel ?? '', opts.yLabel ?? '', { barmode: 'group' });
   layout.xaxis = { ...layout.xaxis, type: 'category' };
