@@ -1,4 +1,4 @@
-/** Run colours shared across charts, curves clipped around a diverging run, fastai's lr-finder chart. */
+/** Run colours shared across charts, curves clipped around a diverging run, fastai's lr-finder chart, bars; tensorStats. */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as hl from '../lib';
@@ -80,4 +80,34 @@ test('lrFinderPlot: log x, fastai skips (10 at the start, 5 at the end), y range
   assert.match((fig.layout.annotations as { text: string }[])[0].text, /passed 4× its best.*first 10 and last 5 steps not drawn/);
   assert.equal(hl.lrFinderPlot(found, { suggestions: ['valley', 'steep'], skipStart: 0 }).data.length, 3);
   assert.throws(() => hl.lrFinderPlot(found, { skipStart: 50, skipEnd: 9 }), /leave fewer than 2 of the 60 steps/);
+});
+
+test('runCurves: clip false shows every value; marks draw dotted lines with a label', () => {
+  const fig = hl.runCurves({ deep: [1, 1e10, 1e20] }, { logY: true, clip: false, marks: [{ x: 1.5, text: 'unfreeze' }] });
+  assert.equal(fig.layout.yaxis!.range, undefined);
+  assert.deepEqual((fig.layout.shapes as { x0: number }[]).map((s) => s.x0), [1.5]);
+  assert.equal((fig.layout.annotations as { text: string }[])[0].text, 'unfreeze');
+});
+
+test('barChart: one bar per name in its run colour, values written on the bars', () => {
+  hl.resetRunColors();
+  const fig = hl.barChart({ 'from scratch': 0.7123, 'fine-tuned': 0.86 }, { yRange: [0.5, 1] });
+  assert.deepEqual(fig.data[0].x, ['from scratch', 'fine-tuned']);
+  assert.deepEqual(fig.data[0].text, ['0.712', '0.86']);
+  assert.deepEqual((fig.data[0].marker as { color: string[] }).color, [hl.runColor('from scratch'), hl.runColor('fine-tuned')]);
+  assert.deepEqual(fig.layout.yaxis!.range, [0.5, 1]);
+  assert.throws(() => hl.barChart({ a: 'x' as unknown as number }), /value of 'a' is not a number/);
+});
+
+test('tensorStats: min, max, mean and the unbiased std as torch computes them; no tensor left behind', () => {
+  const t = hl.tf.tensor2d([[0.5, -1.25, 3.0], [2.0, 0.125, -0.75]]);
+  const before = hl.tf.memory().numTensors;
+  const s = hl.tensorStats(t);
+  assert.equal(hl.tf.memory().numTensors, before);
+  // torch: t.min(), t.max(), t.mean(), t.std() = -1.25, 3.0, 0.6041666865348816, 1.6248397827148438
+  assert.deepEqual([s.min, s.max, s.n], [-1.25, 3, 6]);
+  assert.ok(Math.abs(s.mean - 0.6041666865348816) < 1e-7, `${s.mean}`);
+  assert.ok(Math.abs(s.std - 1.6248397827148438) < 1e-6, `${s.std}`);
+  t.dispose();
+  assert.throws(() => hl.tensorStats(t), /was disposed/);
 });

@@ -17,3 +17,5 @@ export { runCurves } from './run_curves';
 export type { RunCurve, RunCurvesOptions } from './run_curves';
 export { lrFinderPlot } from './lr_finder';
 export type { LrFinderPlotOptions } from './lr_finder';
+export { barChart } from './bars';
+export type { BarChartOptions } from './bars';
