@@ -123,9 +123,33 @@ function noteAnnotation(n: RunNote, i: number, xLabel: string, limits: [number, 
   const text = `${n.name}: ${parts.join(', ')}`;
   const logX = (v: number) => (opts.logX ? Math.log10(v) : v);
   if (n.exitAt !== undefined) {
-    return { x: logX(n.exitAt), y: 1, xref: 'x', yref: 'paper', text, showarrow: true, arrowcolor: color, ax: 40, ay: 25 + 20 * i, font: { color }, xanchor: 'left' };
+    return {
+      x: logX(n.exitAt),
+      y: 1,
+      xref: 'x',
+      yref: 'paper',
+      text,
+      showarrow: true,
+      arrowcolor: color,
+      ax: 40,
+      ay: 25 + 20 * i,
+      font: { color },
+      xanchor: 'left',
+    };
   }
   const at = n.lastFinite ?? { x: n.stopAt!, y: NaN };
   const y = Number.isFinite(at.y) ? (opts.logY ? Math.log10(at.y) : at.y) : 0.5;
-  return { x: logX(at.x), y, xref: 'x', yref: Number.isFinite(at.y) ? 'y' : 'paper', text, showarrow: true, arrowcolor: color, ax: 40, ay: -25 - 20 * i, font: { color }, xanchor: 'left' };
+  return {
+    x: logX(at.x),
+    y,
+    xref: 'x',
+    yref: Number.isFinite(at.y) ? 'y' : 'paper',
+    text,
+    showarrow: true,
+    arrowcolor: color,
+    ax: 40,
+    ay: -25 - 20 * i,
+    font: { color },
+    xanchor: 'left',
+  };
 }
