@@ -21,3 +21,5 @@ export { activationsPlot } from './activation_compare';
 export type { ActivationsPlotOptions } from './activation_compare';
 export { groupedBars } from './grouped_bars';
 export type { GroupedBarsOptions } from './grouped_bars';
+export { barChart } from './bars';
+export type { BarChartOptions } from './bars';
