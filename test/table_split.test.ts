@@ -11,7 +11,8 @@ test('splitTable: scikit-learn sizes, the same rows as trainTestSplit, standardi
   const split = hl.trainTestSplit(table.nSamples, { testSize: 0.25, seed: 0 });
   assert.deepEqual(Array.from(d.indices.val), Array.from(split.test));
   // Row 5 of the validation part is table row split.test[5], scaled with the training rows' mean and std.
-  const r = split.test[5], F = 30;
+  const r = split.test[5],
+    F = 30;
   const raw = Array.from(table.x.subarray(r * F, (r + 1) * F));
   const train = hl.takeRows(table.x, F, split.train);
   const mean = raw.map((_, j) => train.filter((_, i) => i % F === j).reduce((s, v) => s + v, 0) / 426);
@@ -38,7 +39,13 @@ test('fullBatch: the whole dataset as one batch of tensors', () => {
   const d = hl.splitTable(hl.loadBreastCancer());
   const before = tf.memory().numTensors;
   const b = hl.fullBatch(d.val);
-  assert.deepEqual([b.x.shape, b.y.shape], [[143, 30], [143, 1]]);
+  assert.deepEqual(
+    [b.x.shape, b.y.shape],
+    [
+      [143, 30],
+      [143, 1],
+    ],
+  );
   assert.deepEqual(Array.from(b.x.dataSync().slice(30, 60)), Array.from(d.val.get(1).x.data));
   tf.dispose(Object.values(b));
   assert.equal(tf.memory().numTensors, before);
@@ -47,8 +54,14 @@ test('fullBatch: the whole dataset as one batch of tensors', () => {
 
 test('lossCurves: markEpoch draws a dotted line at that epoch; markersOnly keys are open markers', () => {
   const f = hl.lossCurves({ loss: [1, 0.5, 0.6] }, { markEpoch: 2 });
-  assert.deepEqual((f.layout.shapes as { x0: number }[]).map((s) => s.x0), [2]);
+  assert.deepEqual(
+    (f.layout.shapes as { x0: number }[]).map((s) => s.x0),
+    [2],
+  );
   assert.equal(hl.lossCurves({ loss: [1] }).layout.shapes, undefined);
   const twin = hl.lossCurves({ loss: [1, 0.5], twin_loss: [1, 0.5] }, { markersOnly: ['twin_loss'] });
-  assert.deepEqual(twin.data.map((t) => t.mode), ['lines+markers', 'markers']);
+  assert.deepEqual(
+    twin.data.map((t) => t.mode),
+    ['lines+markers', 'markers'],
+  );
 });

@@ -15,7 +15,7 @@ import { trainTestSplit, takeRows, SeedLike } from './splits';
 import { StandardScaler } from './scaling';
 import { ArrayDataset } from './dataset';
 import { collate } from './loader';
-import type { Batch } from '../train/task';
+import { tf } from '../engine/tf';
 
 export interface SplitTableOptions {
   /** Fraction (0..1) or number of validation rows; default 0.25 as scikit-learn. */
@@ -43,7 +43,8 @@ export function splitTable(table: DataTable, opts: SplitTableOptions = {}): Tabl
   const { testSize = 0.25, seed = 0, standardize = true } = opts;
   const F = table.nFeatures;
   const split = trainTestSplit(table.nSamples, { testSize, seed });
-  const xTrain = takeRows(table.x, F, split.train), xVal = takeRows(table.x, F, split.test);
+  const xTrain = takeRows(table.x, F, split.train),
+    xVal = takeRows(table.x, F, split.test);
   const scaler = standardize ? new StandardScaler().fit({ data: xTrain, shape: [split.train.length, F] }) : null;
   const part = (x: Float32Array, idx: Int32Array): ArrayDataset => {
     const n = idx.length;
@@ -63,7 +64,7 @@ export function splitTable(table: DataTable, opts: SplitTableOptions = {}): Tabl
 }
 
 /** Every sample of a dataset stacked into tensors (one batch of all of it), e.g. `{ x: [n, F], y: [n, 1] }`. */
-export function fullBatch(dataset: ArrayDataset): Batch {
+export function fullBatch(dataset: ArrayDataset): Record<string, tf.Tensor> {
   if (!dataset || typeof dataset.get !== 'function' || !(dataset.length > 0)) {
     throw new Error('fullBatch: expected a non-empty dataset (an ArrayDataset, e.g. splitTable(...).train)');
   }
