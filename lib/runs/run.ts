@@ -42,7 +42,7 @@ import { readSpectrum } from '../data/xanes';
 import { makeDescriptor } from '../data/descriptors';
 import { Trainer, History } from '../train/trainer';
 import { supervised, Task, Optimizerlike } from '../train/task';
-import { Callback } from '../train/callback';
+import { Callback, StopReason } from '../train/callback';
 import { ProgressBar } from '../callbacks/progress';
 import { CSVLogger } from '../callbacks/csv_logger';
 import { TensorBoardLogger } from '../callbacks/tensorboard';
@@ -73,6 +73,9 @@ export interface RunResult {
   history: History;
   /** The epoch the run resumed from, or null for a fresh run. */
   resumedFrom: number | null;
+  /** Why training stopped early (typed: early_stopping, interrupted, non_finite), or null. */
+  stopped: StopReason | null;
+  /** The same as one line to print. */
   stopReason: string | null;
   device: DeviceReport;
   trainer: Trainer;
@@ -201,7 +204,7 @@ async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, 
     const r: VariantResult = { name: v.name, runDir: dir, history: last.history };
     if (v.testRows && d.kfold) r.testLoss = foldTestLoss(last, a, v.testRows, data, lossOf(spec, d.kfold.loss.fn, d.kfold.loss.args));
     results.push(r);
-    if (last.stopReason?.startsWith('interrupted')) break;
+    if (last.stopped?.kind === 'interrupted') break;
   }
   const lastOf = (h: History, k: string) => (h[k] ? h[k][h[k].length - 1] : NaN);
   const header = kind === 'kfold' ? 'variant,test_loss,loss,val_loss' : 'variant,loss,val_loss';
@@ -315,7 +318,7 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
     say(opts, `${spec.name} already has ${resumedFrom} of ${spec.train.epochs} epochs; raise epochs in the run file to train longer`);
   }
   const history = await trainer.fit(data.train, { epochs: spec.train.epochs, validation: data.validation });
-  const interrupted = trainer.stopReason?.startsWith('interrupted') ?? false;
+  const interrupted = trainer.stopped?.kind === 'interrupted';
   if (interrupted) say(opts, `interrupted: run the same command again to resume from epoch ${trainer.epoch} (${runDir})`);
   // model_eval: XANESNET's invariance tests on the evaluation rows, once training is done.
   const evalSets = data.extra.modelEval as ModelEvalSets | undefined;
@@ -329,6 +332,7 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
     history,
     modelEval,
     resumedFrom,
+    stopped: trainer.stopped,
     stopReason: trainer.stopReason,
     device,
     trainer,

@@ -12,7 +12,7 @@
  */
 import { tf } from '../engine/tf';
 import { defaultGenerator, GeneratorState } from '../engine/random';
-import { Callback, History, Logs, TrainLoop } from './callback';
+import { Callback, History, Logs, StopKind, StopReason, TrainLoop } from './callback';
 import { MetricAccumulator, MetricTask } from './metrics';
 import { Batch, StepResult, Task } from './task';
 
@@ -96,10 +96,10 @@ const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class Trainer implements TrainLoop {
   readonly task: Task;
   readonly callbacks: Callback[];
-  /** Set to true to stop after the current batch. */
+  /** Set to true to stop after the current batch (stop() also says why). */
   stopTraining = false;
-  /** Why training stopped early, if it did. */
-  stopReason: string | null = null;
+  /** Why training stopped early, if it did (early stopping, Ctrl-C, a non-finite loss, or a callback's own reason). */
+  stopped: StopReason | null = null;
   /** Epochs completed (the next epoch to run). */
   epoch = 0;
   globalStep = 0;
@@ -121,6 +121,26 @@ export class Trainer implements TrainLoop {
 
   get model() {
     return this.task.model;
+  }
+
+  /** Stop after the current batch, for this reason. */
+  stop(kind: StopKind, message: string): void {
+    this.stopTraining = true;
+    this.stopped = { kind, message };
+  }
+
+  /** Whether a stop of this kind ended (or is ending) the fit. */
+  stoppedBy(kind: StopKind): boolean {
+    return this.stopped?.kind === kind;
+  }
+
+  /** Why training stopped, as one line to print; setting a string records a callback's own reason ('requested'). */
+  get stopReason(): string | null {
+    return this.stopped?.message ?? null;
+  }
+
+  set stopReason(message: string | null) {
+    this.stopped = message === null ? null : { kind: 'requested', message };
   }
 
   /** The learning rate of the first optimizer's first group. */
@@ -177,7 +197,7 @@ export class Trainer implements TrainLoop {
     }
     if (opts.initialEpoch !== undefined) this.epoch = opts.initialEpoch;
     this.stopTraining = false;
-    this.stopReason = null;
+    this.stopped = null;
     const len = (train as { length?: unknown }).length;
     this.batchesPerEpoch = typeof len === 'number' ? len : null;
     this.targetEpochs = opts.epochs;
@@ -214,7 +234,7 @@ export class Trainer implements TrainLoop {
         if (this.stopTraining) break;
       }
       if (batches === 0) throw new Error('Trainer.fit: the training data gave no batches; check the dataset size and the batch size (drop_last?)');
-      if (this.stopTraining && (this.stopReason as string | null)?.startsWith('interrupted')) {
+      if (this.stopTraining && this.stoppedBy('interrupted')) {
         // An interrupted epoch is not complete: it is not logged, and a resume repeats it.
         break;
       }
