@@ -233,7 +233,10 @@ export class Trainer implements TrainLoop {
         }
         if (this.stopTraining) break;
       }
-      if (batches === 0) throw new Error('Trainer.fit: the training data gave no batches; check the dataset size and the batch size (drop_last?)');
+      if (batches === 0) {
+        if (this.stopTraining) break; // stopped before the epoch's first batch: there is no epoch to record
+        throw new Error('Trainer.fit: the training data gave no batches; check the dataset size and the batch size (drop_last?)');
+      }
       if (this.stopTraining && this.stoppedBy('interrupted')) {
         // An interrupted epoch is not complete: it is not logged, and a resume repeats it.
         break;
