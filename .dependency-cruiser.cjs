@@ -25,6 +25,13 @@ module.exports = {
       to: { path: '^lib/', pathNot: '^lib/engine/' },
     },
     {
+      name: 'native-kernels-through-the-front-door',
+      severity: 'error',
+      comment: 'Above lib/engine, the native kernels are reached through lib/engine/native/index.ts only (lib/nn/functional.ts chooses the fast path).',
+      from: { path: '^lib/', pathNot: '^lib/engine/' },
+      to: { path: '^lib/engine/native/', pathNot: '^lib/engine/native/index\\.ts$' },
+    },
+    {
       name: 'layers-stay-below-training',
       severity: 'error',
       comment: 'nn, losses and optim are PyTorch-like building blocks: they never import data, training, callbacks, tuning or runs.',

@@ -14,6 +14,7 @@ export * from './nn/parameter';
 export * from './nn/module';
 export * from './nn/init';
 export * from './nn/linear';
+export * as F from './nn/functional';
 export * from './nn/activations';
 export * from './nn/containers';
 export * from './nn/dropout';

@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as hl from '../lib';
 import { tf } from '../lib';
-import { lrFind, lrSuggestions } from '../lib/tune/lr_find';
+import { LRFinder, lrFind, lrSuggestions } from '../lib/tune/lr_find';
+import { Trainer } from '../lib/train/trainer';
 import { supervised } from '../lib/train/task';
 
 /** y = 3 x0 - 2 x1 + 1 + noise as a shuffled DataLoader (its own generator: lrFind must restore it). */
@@ -101,6 +102,26 @@ test('lrFind: sweeps past one epoch, keeps group lr ratios, raises numIt to 6, c
   await assert.rejects(lrFind({ model, optimizer, data: [] } as any), /give \{ task \}/);
   await assert.rejects(lrFind({ model, optimizer, loss: hl.getLoss('mse'), data: [] }), /gave no batches/);
   await assert.rejects(lrFind({ model, optimizer, loss: hl.getLoss('mse'), data: [], startLr: [1e-7] }), /1 startLr .* for 2 parameter groups/);
+  optimizer.dispose();
+  model.dispose();
+});
+
+test('LRFinder is a callback on Trainer.fit: attached by hand it gives the curve lrFind gives (lrFind restores the start)', async () => {
+  await hl.useBackend('cpu');
+  hl.manualSeed(3);
+  const model = new hl.Sequential(new hl.Linear(2, 4), new hl.Tanh(), new hl.Linear(4, 1));
+  const optimizer = new hl.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const loss = hl.getLoss('mse');
+  const data = loader(48, 16, 4);
+  const r = await lrFind({ model, optimizer, loss, data, numIt: 12, stopDiv: false });
+  const finder = new LRFinder({ numIt: 12, stopDiv: false });
+  const trainer = new Trainer({ task: supervised({ model, optimizer, loss }), callbacks: [finder] });
+  await trainer.fit(data, { epochs: 12 });
+  assert.deepEqual(finder.lrs, r.lrs);
+  assert.deepEqual(finder.rawLosses, r.rawLosses);
+  assert.deepEqual(finder.losses, r.losses);
+  assert.equal(trainer.globalStep, 12, '12 steps over 3 batches per epoch, then the finder stops the fit');
+  assert.equal(trainer.stopped?.kind, 'requested');
   optimizer.dispose();
   model.dispose();
 });

@@ -10,6 +10,7 @@ import { Trainer } from '../lib/train/trainer';
 import { supervised, Batch } from '../lib/train/task';
 import { EarlyStopping, inferMode } from '../lib/callbacks/early_stopping';
 import { NaNGuard } from '../lib/callbacks/nan_guard';
+import { metricTable } from '../lib/report/report';
 import { CSVLogger } from '../lib/callbacks/csv_logger';
 import { lambdaCallback } from '../lib/train/callback';
 
@@ -91,6 +92,7 @@ test('Keras early stopping: the exact stop epoch, min_delta, baseline and best-w
   assert.equal(es.stoppedEpoch, 3);
   assert.equal(es.best, 0.8);
   assert.equal(es.bestEpoch, 1);
+  assert.equal(trainer.stopped?.kind, 'early_stopping');
   assert.match(trainer.stopReason!, /early stopping: val_loss did not improve for 2 epochs/);
   assert.equal((model as hl.Sequential)[0].stateDict().weight.dataSync()[0], snapshots[1], 'weights of the best epoch restored');
   model.dispose();
@@ -116,6 +118,32 @@ test('early stopping: patience 0 stops at the first non-improvement after epoch 
   assert.throws(() => inferMode('val_score'), /pass mode: 'min' or mode: 'max'/);
 });
 
+test('Monitor: one improvement rule for early stopping, checkpoints and the report', () => {
+  const loss = new hl.Monitor('val_loss', 'auto', 0.1);
+  assert.equal(loss.mode, 'min');
+  assert.deepEqual(
+    [1, 0.95, 0.85, 0.9].map((v) => loss.update(v)),
+    [true, false, true, false],
+    'an improvement must beat the best by minDelta',
+  );
+  assert.equal(loss.best, 0.85);
+  const acc = new hl.Monitor('accuracy');
+  assert.equal(acc.mode, 'max');
+  assert.deepEqual([0.5, 0.5, 0.7].map((v) => acc.update(v)), [true, false, true], 'a tie is not an improvement');
+  assert.ok(new hl.EarlyStopping() instanceof hl.MonitorCallback);
+  assert.ok(new hl.ModelCheckpoint(os.tmpdir()) instanceof hl.MonitorCallback);
+  assert.throws(() => new hl.ModelCheckpoint(os.tmpdir(), { monitor: 'score' }), /monitor 'score': cannot tell whether it should go up or down/);
+  const table = metricTable({ epoch: [0, 1, 2], loss: [3, 1, 2], val_accuracy: [0.2, 0.9, 0.9], lr: [1, 1, 1] });
+  assert.deepEqual(
+    table.map((r) => [r.metric, r.best, r.bestEpoch]),
+    [
+      ['loss', 1, 2],
+      ['val_accuracy', 0.9, 2],
+      ['lr', null, null],
+    ],
+  );
+});
+
 test('NaN guard stops at the first non-finite loss with a message that says what to try', async () => {
   await hl.useBackend('cpu');
   const guard = new NaNGuard();
@@ -127,6 +155,31 @@ test('NaN guard stops at the first non-finite loss with a message that says what
   assert.ok(guard.message, 'the guard fired');
   assert.match(guard.message!, /the loss became (NaN|Infinity) at step \d+ .*Try a smaller learning rate, gradient clipping/);
   assert.ok(trainer.epoch < 50);
+  assert.equal(trainer.stopped?.kind, 'non_finite');
+  assert.equal(trainer.stopReason, `non-finite loss: ${guard.message}`);
+  model.dispose();
+});
+
+test('stop reasons are typed: a callback stops with a kind, a plain string is a requested stop, fit() clears both', async () => {
+  await hl.useBackend('cpu');
+  hl.manualSeed(5);
+  const kinds: (string | undefined)[] = [];
+  const stopper = lambdaCallback({});
+  stopper.onEpochEnd = (epoch: number) => {
+    if (epoch === 1) stopper.trainer.stop('interrupted', 'interrupted (test) during epoch 2');
+  };
+  const { trainer, model } = makeTrainer(3, [stopper]);
+  await trainer.fit(makeData(32, 9).batches(16, true), { epochs: 5 });
+  kinds.push(trainer.stopped?.kind);
+  assert.equal(trainer.epoch, 2, 'stopped after the epoch that asked');
+  assert.equal(trainer.stopReason, 'interrupted (test) during epoch 2');
+  trainer.stopReason = 'my own reason';
+  kinds.push(trainer.stopped?.kind);
+  stopper.onEpochEnd = () => {};
+  await trainer.fit(makeData(32, 9).batches(16, true), { epochs: 3 });
+  kinds.push(trainer.stopped?.kind);
+  assert.deepEqual(kinds, ['interrupted', 'requested', undefined]);
+  assert.equal(trainer.stopReason, null);
   model.dispose();
 });
 

@@ -9,62 +9,46 @@
  * - with restoreBestWeights, the best weights are put back when training ends, even
  *   if no early stop fired (the first monitored epoch's weights count as best at first).
  * - mode 'auto' is 'max' for accuracy-like names (acc, accuracy, auc, f1, precision,
- *   recall, tpr), 'min' for names with 'loss' (and mse, mae, fpr); otherwise an error.
+ *   recall, tpr), 'min' for names with 'loss' (and mse, mae, fpr); otherwise an error
+ *   (the monitor, its direction and the improvement rule are monitor.ts's, shared with
+ *   ModelCheckpoint and the report).
  */
 import { tf } from '../engine/tf';
-import { Callback, Logs } from '../train/callback';
+import { Logs } from '../train/callback';
+import { MonitorCallback, MonitorMode } from './monitor';
+
+export { inferMode } from './monitor';
 
 export interface EarlyStoppingOptions {
   monitor?: string;
   minDelta?: number;
   patience?: number;
-  mode?: 'auto' | 'min' | 'max';
+  mode?: MonitorMode;
   baseline?: number | null;
   restoreBestWeights?: boolean;
   startFromEpoch?: number;
   verbose?: boolean;
 }
 
-export function inferMode(monitor: string): 'min' | 'max' {
-  const name = monitor.replace(/^val_/, '');
-  if (/(^|_)(acc|accuracy|auc|f1|precision|recall|tpr)$/.test(name)) return 'max';
-  if (/loss|^(mse|mae|fpr)$/.test(name)) return 'min';
-  throw new Error(`EarlyStopping: cannot tell whether '${monitor}' should go up or down; pass mode: 'min' or mode: 'max'`);
-}
-
-export class EarlyStopping extends Callback {
-  readonly monitor: string;
-  readonly minDelta: number;
+export class EarlyStopping extends MonitorCallback {
   readonly patience: number;
-  readonly mode: 'min' | 'max';
   readonly baseline: number | null;
   readonly restoreBestWeights: boolean;
   readonly startFromEpoch: number;
   readonly verbose: boolean;
   wait = 0;
-  best: number;
   bestEpoch = 0;
   stoppedEpoch = 0;
   private bestWeights: Record<string, tf.Tensor> | null = null;
   private warned = false;
 
   constructor(o: EarlyStoppingOptions = {}) {
-    super();
-    this.monitor = o.monitor ?? 'val_loss';
-    this.minDelta = Math.abs(o.minDelta ?? 0);
+    super(o.monitor ?? 'val_loss', o.mode ?? 'auto', o.minDelta ?? 0);
     this.patience = o.patience ?? 0;
-    this.mode = !o.mode || o.mode === 'auto' ? inferMode(this.monitor) : o.mode;
     this.baseline = o.baseline ?? null;
     this.restoreBestWeights = o.restoreBestWeights ?? false;
     this.startFromEpoch = o.startFromEpoch ?? 0;
     this.verbose = o.verbose ?? false;
-    this.best = this.mode === 'min' ? Infinity : -Infinity;
-  }
-
-  /** Keras' `_is_improvement(monitor_value, reference_value)`. */
-  isImprovement(current: number, reference: number): boolean {
-    // min: less(current - (-|d|), reference); max: greater(current - |d|, reference)
-    return this.mode === 'min' ? current + this.minDelta < reference : current - this.minDelta > reference;
   }
 
   onTrainBegin(): void {
@@ -72,7 +56,7 @@ export class EarlyStopping extends Callback {
     if (this.trainer.epoch === 0) {
       this.wait = 0;
       this.stoppedEpoch = 0;
-      this.best = this.mode === 'min' ? Infinity : -Infinity;
+      this.monitorOf.reset();
       this.bestEpoch = 0;
       this.clearWeights();
     }
@@ -103,8 +87,10 @@ export class EarlyStopping extends Callback {
     }
     if (this.wait >= this.patience && epoch > 0) {
       this.stoppedEpoch = epoch;
-      this.trainer.stopTraining = true;
-      this.trainer.stopReason = `early stopping: ${this.monitor} did not improve for ${this.wait} epochs (best ${this.best} at epoch ${this.bestEpoch + 1}, counting from 1)`;
+      this.trainer.stop(
+        'early_stopping',
+        `early stopping: ${this.monitor} did not improve for ${this.wait} epochs (best ${this.best} at epoch ${this.bestEpoch + 1}, counting from 1)`,
+      );
     }
   }
 

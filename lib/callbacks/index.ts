@@ -1,4 +1,5 @@
 /** The callbacks a run attaches to `Trainer.fit` (Keras' names and hooks). */
+export * from './monitor';
 export * from './early_stopping';
 export * from './nan_guard';
 export * from './csv_logger';

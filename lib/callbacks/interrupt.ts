@@ -20,8 +20,7 @@ export class InterruptHandler extends Callback {
       process.exit(130);
     }
     this.interrupted = true;
-    this.trainer.stopTraining = true;
-    this.trainer.stopReason = `interrupted (Ctrl-C) during epoch ${this.trainer.epoch + 1}`;
+    this.trainer.stop('interrupted', `interrupted (Ctrl-C) during epoch ${this.trainer.epoch + 1}`);
     process.stderr.write('\nCtrl-C: stopping after this batch (press again to exit at once)\n');
   };
 

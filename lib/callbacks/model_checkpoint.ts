@@ -6,36 +6,30 @@
  * after a non-finite loss, so the last good checkpoint survives a divergence.
  */
 import * as path from 'node:path';
-import { Callback, Logs } from '../train/callback';
+import { Logs } from '../train/callback';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../io/checkpoint';
-import { inferMode } from './early_stopping';
+import { MonitorCallback, MonitorMode } from './monitor';
 import type { Trainer, TrainerState } from '../train/trainer';
 
 export interface ModelCheckpointOptions {
   /** Monitored for `best` (default val_loss, or loss when there is no validation). */
   monitor?: string;
-  mode?: 'auto' | 'min' | 'max';
+  mode?: MonitorMode;
   /** Also keep a copy `epoch<N>` every this many epochs (0: never). */
   keepEvery?: number;
 }
 
-export class ModelCheckpoint extends Callback {
-  best: number | null = null;
-  readonly monitor: string;
-  private readonly mode: 'auto' | 'min' | 'max';
-
+export class ModelCheckpoint extends MonitorCallback {
   constructor(
     readonly dir: string,
     readonly options: ModelCheckpointOptions = {},
   ) {
-    super();
-    this.monitor = options.monitor ?? 'val_loss';
-    this.mode = options.mode ?? 'auto';
+    super(options.monitor ?? 'val_loss', options.mode ?? 'auto');
   }
 
-  private improved(v: number): boolean {
-    const mode = this.mode === 'auto' ? inferMode(this.monitor) : this.mode;
-    return this.best === null || (mode === 'min' ? v < this.best : v > this.best);
+  /** The best monitored value written to `best`, or null before the first. */
+  private get bestOrNull(): number | null {
+    return Number.isFinite(this.best) ? this.best : null;
   }
 
   private save(sub: string): void {
@@ -44,19 +38,18 @@ export class ModelCheckpoint extends Callback {
       model: t.model,
       epoch: t.epoch,
       step: t.globalStep,
-      bestMetric: this.best,
+      bestMetric: this.bestOrNull,
       extra: { trainer: t.getState(), monitor: this.monitor },
     });
   }
 
   onEpochEnd(epoch: number, logs: Logs): void {
     if (Object.entries(logs).some(([k, v]) => k !== 'lr' && !Number.isFinite(v))) return;
-    if (this.trainer.stopReason?.startsWith('non-finite')) return;
+    if (this.trainer.stopped?.kind === 'non_finite') return;
     // Without validation data, val_loss falls back to the training loss; with validation
     // every n epochs, the epochs in between do not compete for `best`.
     const value = logs[this.monitor] ?? (this.monitor === 'val_loss' && !this.trainer.hasValidation ? logs.loss : undefined);
-    const better = value !== undefined && this.improved(value);
-    if (better) this.best = value;
+    const better = value !== undefined && this.monitorOf.update(value);
     this.save('last');
     if (better) this.save('best');
     const every = this.options.keepEvery ?? 0;
@@ -64,11 +57,11 @@ export class ModelCheckpoint extends Callback {
   }
 
   getState(): unknown {
-    return { best: this.best };
+    return { best: this.bestOrNull };
   }
 
   setState(s: any): void {
-    this.best = s?.best ?? null;
+    this.best = s?.best ?? this.monitorOf.worst;
   }
 }
 

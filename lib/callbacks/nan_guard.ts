@@ -15,8 +15,7 @@ export class NaNGuard extends Callback {
         this.message =
           `the ${k} became ${v} at step ${step} (epoch ${this.trainer.epoch + 1}); training stopped and the last good checkpoint was kept. ` +
           'Try a smaller learning rate, gradient clipping (hyperlab: {grad_clip: {max_norm: 1}}), or check the data for NaN/Inf values.';
-        this.trainer.stopTraining = true;
-        this.trainer.stopReason = `non-finite loss: ${this.message}`;
+        this.trainer.stop('non_finite', `non-finite loss: ${this.message}`);
         return;
       }
     }

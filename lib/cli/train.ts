@@ -34,8 +34,8 @@ export function registerTrain(program: Command): void {
         console.warn(`report not written: ${(e as Error).message}`);
       }
       if (result.stopReason) console.log(`stopped: ${result.stopReason}`);
-      if (result.stopReason?.startsWith('interrupted')) process.exitCode = 130;
-      else if (result.stopReason?.startsWith('non-finite')) process.exitCode = 2;
+      if (result.stopped?.kind === 'interrupted') process.exitCode = 130;
+      else if (result.stopped?.kind === 'non_finite') process.exitCode = 2;
       result.dispose();
     });
 }

@@ -19,8 +19,7 @@
  */
 import { tf } from '../engine/tf';
 import { Reduction, asFloat, checkReduction } from './common';
-import { nativeOpsActive } from '../engine/native/wasm';
-import { crossEntropyNative } from '../engine/native/losses';
+import { crossEntropyNative, nativeOpsActive } from '../engine/native';
 
 export interface CrossEntropyOptions {
   /** 'mean' (default), 'sum' or 'none'. */

@@ -22,8 +22,7 @@
  */
 import { tf } from '../engine/tf';
 import { noGrad } from '../engine/autograd';
-import { nativeOpsActive } from '../engine/native/wasm';
-import { batchNormTrainNative } from '../engine/native/batchnorm';
+import { batchNormTrainNative, nativeOpsActive } from '../engine/native';
 import { Module } from './module';
 import { Parameter } from './parameter';
 

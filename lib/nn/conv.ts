@@ -19,8 +19,7 @@ import { Module } from './module';
 import { Parameter } from './parameter';
 import { defaultBiasInit_, defaultWeightInit_, fans } from './init';
 import { conv2dNHWC, convOutSize, convTranspose2dNHWC, dilateKernel, Pair } from './conv_ops';
-import { nativeOpsActive } from '../engine/native/wasm';
-import { conv2dNCHW, convTranspose2dNCHW } from '../engine/native/conv';
+import { conv2dNCHW, convTranspose2dNCHW, nativeOpsActive } from '../engine/native';
 
 export type ConvSize = number | number[];
 export type ConvPadding = ConvSize | 'valid' | 'same';

@@ -1,13 +1,12 @@
 /**
  * `Linear(inFeatures, outFeatures)`: y = x W^T + b, weight stored as PyTorch does, [out, in].
- * On wasm with the native addon, product and bias are one native kernel (lib/engine/native/linear.ts).
+ * On wasm with the native addon, product and bias are one native kernel (F.linear chooses it).
  */
 import { tf } from '../engine/tf';
-import { nativeOpsActive } from '../engine/native/wasm';
-import { linearNative } from '../engine/native/linear';
 import { Module } from './module';
 import { Parameter } from './parameter';
 import { defaultBiasInit_, defaultWeightInit_ } from './init';
+import * as F from './functional';
 
 export class Linear extends Module {
   weight: Parameter;
@@ -31,17 +30,7 @@ export class Linear extends Module {
     if (last !== this.inFeatures) {
       throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input has ${last} features in its last dimension [${x.shape}], expected ${this.inFeatures}`);
     }
-    return tf.tidy(() => {
-      const x2 = x.rank === 2 ? x : x.reshape([-1, last]);
-      let y: tf.Tensor;
-      if (nativeOpsActive() && x.dtype === 'float32') {
-        y = linearNative(x2, this.weight, this.bias);
-      } else {
-        y = tf.matMul(x2, this.weight, false, true);
-        if (this.bias) y = tf.add(y, this.bias);
-      }
-      return x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), this.outFeatures]);
-    });
+    return F.linear(x, this.weight, this.bias);
   }
 
   extraRepr(): string {

@@ -26,8 +26,7 @@ import { Module } from './module';
 import { Parameter } from './parameter';
 import { uniform_ } from './init';
 import { Dropout } from './dropout';
-import { nativeOpsActive } from '../engine/native/wasm';
-import { lstmSequenceNative } from '../engine/native/lstm';
+import { lstmSequenceNative, nativeOpsActive } from '../engine/native';
 
 export interface LSTMOptions {
   numLayers?: number;

@@ -20,8 +20,7 @@
 import { tf } from '../engine/tf';
 import { Parameter } from '../nn/parameter';
 import { Optimizer, ParamGroup, ParamsArg, ParamState } from './optimizer';
-import { nativeOpsActive } from '../engine/native/wasm';
-import { adamStepNative } from '../engine/native/adam';
+import { adamStepNative, nativeOpsActive } from '../engine/native';
 
 export interface AdamOptions {
   /** Learning rate γ (default 1e-3). */

@@ -17,7 +17,7 @@ import { lossCurves } from '../plot/loss_curves';
 import { figureHtml, plotlyLibraryHtml } from '../notebook/plotly_html';
 import { buildModel } from '../models/registry';
 import { summary } from '../nn/summary';
-import { inferMode } from '../callbacks/early_stopping';
+import { Monitor } from '../callbacks/monitor';
 import { writeFileAtomic } from '../io/atomic';
 import { inputShapeOf } from '../runs/run';
 import { RunDir, checkpointInfo, openRunDir, subRuns } from '../runs/run_dir';
@@ -68,21 +68,18 @@ export function metricTable(h: MetricsHistory): { metric: string; final: number;
     .filter((k) => k !== 'epoch')
     .map((k) => {
       const v = h[k];
-      let mode: 'min' | 'max' | null = null;
+      // The direction of the metric as early stopping and checkpoints judge it (none for lr or unknown names).
+      let monitor: Monitor | null = null;
       try {
-        mode = k === 'lr' ? null : inferMode(k);
+        monitor = k === 'lr' ? null : new Monitor(k);
       } catch {
-        mode = null;
+        monitor = null;
       }
-      let best: number | null = null;
       let bestEpoch: number | null = null;
       v.forEach((x, i) => {
-        if (mode === null || !Number.isFinite(x)) return;
-        if (best === null || (mode === 'min' ? x < best : x > best)) {
-          best = x;
-          bestEpoch = h.epoch[i] + 1;
-        }
+        if (monitor && Number.isFinite(x) && monitor.update(x)) bestEpoch = h.epoch[i] + 1;
       });
+      const best = monitor && bestEpoch !== null ? monitor.best : null;
       return { metric: k, final: v[v.length - 1], best, bestEpoch };
     });
 }

@@ -190,12 +190,22 @@ function sampleLoss(out: Float32Array | ArrayLike<number>, target: Float32Array,
   return losses;
 }
 
+
+
 /** Run the invariance tests (see the top of this file); the model is left in the mode it was in. */
 export function runModelEval(model: Module, sets: ModelEvalSets, opts: ModelEvalOptions): ModelEvalResults {
   const heads = headsOf(model, opts.type);
+  if (sets.evaluation.n < 2) throw new Error(`model_eval: the evaluation split has ${sets.evaluation.n} sample(s); the t-tests need at least 2 (use more data)`);
+  if (sets.validation.n < 1) throw new Error('model_eval: the validation split is empty');
+  return tTests(heads, evaluationLosses(model, heads, sets, opts), opts.alpha ?? 0.05);
+}
+
+/**
+ * The per-sample losses of every test, head by head (losses[test][head]; 'true' is the trained
+ * model on the real pairs), over the evaluation rows in batches, in eval mode and without gradients.
+ */
+function evaluationLosses(model: Module, heads: Heads, sets: ModelEvalSets, opts: ModelEvalOptions): Record<string, number[][]> {
   const { nIn, nOut, train, validation, evaluation } = sets;
-  if (evaluation.n < 2) throw new Error(`model_eval: the evaluation split has ${evaluation.n} sample(s); the t-tests need at least 2 (use more data)`);
-  if (validation.n < 1) throw new Error('model_eval: the validation split is empty');
   const width = { x: nIn, y: nOut };
   const statsX = columnStats(train.x, train.n, nIn);
   const statsY = columnStats(train.y, train.n, nOut);
@@ -254,7 +264,12 @@ export function runModelEval(model: Module, sets: ModelEvalSets, opts: ModelEval
   } finally {
     model.train(wasTraining);
   }
-  const alpha = opts.alpha ?? 0.05;
+  return losses;
+}
+
+/** Each test's one-sided t-test (pooled variance): does the trained model beat it at level alpha? */
+function tTests(heads: Heads, losses: Record<string, number[][]>, alpha: number): ModelEvalResults {
+  const names = TEST_NAMES;
   const results: ModelEvalResults = {};
   heads.groups.forEach((group, h) => {
     const truth = losses.true[h];

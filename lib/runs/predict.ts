@@ -203,6 +203,48 @@ function ensembleMembers(run: RunDir): { kind: 'bootstrap' | 'ensemble'; names: 
   return { kind: subs[0].startsWith('boot_') ? 'bootstrap' : 'ensemble', names: subs };
 }
 
+/** The XANESNET-only options, checked: how several predictions combine ('mean' or 'weight'). */
+function checkXanesOptions(opts: PredictOptions): 'mean' | 'weight' {
+  const combine = opts.combine ?? 'mean';
+  if (combine !== 'mean' && combine !== 'weight') throw new Error(`predict: combine must be 'mean' or 'weight', got '${combine}'`);
+  if (opts.mcDropout !== undefined && !(Number.isInteger(opts.mcDropout) && opts.mcDropout >= 2)) {
+    throw new Error(`predict: mcDropout (--mc-dropout) is the number of forward passes with dropout on, a whole number of at least 2; got ${opts.mcDropout}`);
+  }
+  return combine;
+}
+
+/** Every model of an ensemble predicts the same samples: the first model's validation split must be everyone's. */
+function checkCommonValidation(run: RunDir, runs: RunDir[]): void {
+  const first = JSON.stringify(runSplit(runs[0])?.validation);
+  const other = runs.find((r) => JSON.stringify(runSplit(r)?.validation) !== first);
+  if (other) {
+    throw new Error(`run ${run.spec.name}: its models validate on different samples (${runs[0].dir} and ${other.dir} differ), so there is no common validation split to combine them on: give --data test or --data FOLDER`);
+  }
+}
+
+/** What was predicted, with what, and how close it came (printed unless quiet). */
+function sayPrediction(
+  result: PredictResult,
+  run: RunDir,
+  members: { kind: string; names: string[] } | null,
+  targets: { rows: number; dir: string | null },
+  opts: PredictOptions,
+): void {
+  const { combined, mse, mseRecon, std } = result;
+  const several = combined !== null;
+  const by =
+    combined?.kind === 'mc-dropout'
+      ? ` (Monte Carlo dropout: ${combined.count} passes)`
+      : members
+        ? ` (${members.kind} of ${members.names.length} models${opts.mcDropout ? `, ${opts.mcDropout} Monte Carlo dropout passes each` : ''})`
+        : '';
+  say(opts, `predicted ${result.ids.length} sample(s) of ${result.source} with ${run.spec.name}${by} (checkpoint ${result.checkpoint.which}, epoch ${result.checkpoint.epoch ?? '?'})`);
+  if (mse !== null) say(opts, `MSE y to y pred${several ? ' (of the mean)' : ''}: ${mse.toPrecision(6)} (over ${targets.rows} sample(s) with targets in ${targets.dir})`);
+  else say(opts, `no targets found${targets.dir === null && opts.data && !['validation', 'test'].includes(opts.data) ? ' (give --targets FOLDER to get the MSE)' : ''}`);
+  if (mseRecon !== null) say(opts, `MSE x to x recon: ${mseRecon.toPrecision(6)}`);
+  if (std) say(opts, `std over the ${combined!.count} predictions: mean ${(std.reduce((a, v) => a + v, 0) / std.length).toPrecision(4)}`);
+}
+
 /** Predict with a trained run; see the top of this file. */
 export async function predictRun(runDir: string, opts: PredictOptions = {}): Promise<PredictResult> {
   const run = openRunDir(runDir);
@@ -211,11 +253,7 @@ export async function predictRun(runDir: string, opts: PredictOptions = {}): Pro
     return predictCubes(run, opts);
   }
   if (run.spec.data.kind !== 'xanes') throw new Error(`run ${run.spec.name}: predict does not know '${(run.spec.data as { kind: string }).kind}' data`);
-  const combine = opts.combine ?? 'mean';
-  if (combine !== 'mean' && combine !== 'weight') throw new Error(`predict: combine must be 'mean' or 'weight', got '${combine}'`);
-  if (opts.mcDropout !== undefined && !(Number.isInteger(opts.mcDropout) && opts.mcDropout >= 2)) {
-    throw new Error(`predict: mcDropout (--mc-dropout) is the number of forward passes with dropout on, a whole number of at least 2; got ${opts.mcDropout}`);
-  }
+  const combine = checkXanesOptions(opts);
   const which = opts.checkpoint ?? 'best';
   const members = ensembleMembers(run);
   const runs = members ? members.names.map((s) => openRunDir(path.join(run.dir, s))) : [run];
@@ -225,13 +263,7 @@ export async function predictRun(runDir: string, opts: PredictOptions = {}): Pro
   const grid = runEnergyGrid(run, opts.targets ?? null);
   // Every model predicts the same samples: the first model's validation split must be everyone's.
   const inputs = loadPredictInputs(runs[0], direction, grid, opts);
-  if (members && (opts.data ?? 'validation') === 'validation') {
-    const first = JSON.stringify(runSplit(runs[0])?.validation);
-    const other = runs.find((r) => JSON.stringify(runSplit(r)?.validation) !== first);
-    if (other) {
-      throw new Error(`run ${run.spec.name}: its models validate on different samples (${runs[0].dir} and ${other.dir} differ), so there is no common validation split to combine them on: give --data test or --data FOLDER`);
-    }
-  }
+  if (members && (opts.data ?? 'validation') === 'validation') checkCommonValidation(run, runs);
   const n = inputs.ids.length;
 
   const models = runs.map((r, i) => predictWithRun(r, ckDirs[i], inputs, grid, opts));
@@ -250,13 +282,6 @@ export async function predictRun(runDir: string, opts: PredictOptions = {}): Pro
   const combined: PredictResult['combined'] = several
     ? { kind: members ? members.kind : 'mc-dropout', models: members ? members.names : [run.spec.name], passes: opts.mcDropout ?? 1, combine, count: preds.length }
     : null;
-
-  const by = combined?.kind === 'mc-dropout' ? ` (Monte Carlo dropout: ${combined.count} passes)` : members ? ` (${members.kind} of ${members.names.length} models${opts.mcDropout ? `, ${opts.mcDropout} Monte Carlo dropout passes each` : ''})` : '';
-  say(opts, `predicted ${n} sample(s) of ${inputs.source} with ${run.spec.name}${by} (checkpoint ${which}, epoch ${epoch ?? '?'})`);
-  if (mse !== null) say(opts, `MSE y to y pred${several ? ' (of the mean)' : ''}: ${mse.toPrecision(6)} (over ${rows} sample(s) with targets in ${inputs.targetDir})`);
-  else say(opts, `no targets found${inputs.targetDir === null && opts.data && !['validation', 'test'].includes(opts.data) ? ' (give --targets FOLDER to get the MSE)' : ''}`);
-  if (mseRecon !== null) say(opts, `MSE x to x recon: ${mseRecon.toPrecision(6)}`);
-  if (std) say(opts, `std over the ${combined!.count} predictions: mean ${(std.reduce((a, v) => a + v, 0) / std.length).toPrecision(4)}`);
 
   const result: PredictResult = {
     run: run.spec.name,
@@ -279,6 +304,7 @@ export async function predictRun(runDir: string, opts: PredictOptions = {}): Pro
     std,
     combined,
   };
+  sayPrediction(result, run, members, { rows, dir: inputs.targetDir }, opts);
   if (opts.out) {
     const predGrid = forward ? grid : null;
     const reconGrid = forward ? null : grid;

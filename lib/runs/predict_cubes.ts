@@ -51,6 +51,48 @@ function cubeProbability(model: Module, type: string, cube: tf.Tensor, slicing: 
 }
 
 /** Predict every test cube of a RACCOON/PENGUIN run (see the top of this file). */
+/**
+ * The model's probability for every test cube (each cube sliced into images and, with transforms,
+ * averaged over the 8 symmetries, as in training) and the cubes' labels. Frees the model.
+ */
+async function testCubeProbabilities(
+  run: RunDir,
+  model: Module,
+  test: BatchSource,
+  how: { slicing: Slicing; transforms: boolean; chunk: number },
+): Promise<{ probs: number[]; labels: number[] }> {
+  const type = run.spec.model.type;
+  const probs: number[] = [];
+  const labels: number[] = [];
+  try {
+    model.eval();
+    for await (const b of batchesOf(test)) {
+      const tensors = Array.isArray(b) ? b : Object.values(b);
+      try {
+        const cubes = Array.isArray(b) ? b[0] : b.cube ?? b.x;
+        const y = Array.isArray(b) ? b[1] : b.label ?? b.y;
+        if (!cubes || cubes.rank !== 4) {
+          throw new Error(`run ${run.spec.name}: expected test batches of cubes (N, S, S, S) under 'cube' or 'x', got ${Array.isArray(b) ? 'an array' : Object.keys(b).join(', ')}`);
+        }
+        for (let c = 0; c < cubes.shape[0]; c++) {
+          const one = tf.slice(cubes, c, 1);
+          try {
+            probs.push(cubeProbability(model, type, one, how.slicing, how.transforms, how.chunk));
+          } finally {
+            one.dispose();
+          }
+        }
+        if (y) labels.push(...y.dataSync());
+      } finally {
+        for (const t of tensors) t.dispose();
+      }
+    }
+  } finally {
+    model.dispose();
+  }
+  return { probs, labels };
+}
+
 export async function predictCubes(run: RunDir, opts: PredictOptions): Promise<PredictResult> {
   const type = run.spec.model.type;
   if (!MODELS[type]) {
@@ -69,33 +111,11 @@ export async function predictCubes(run: RunDir, opts: PredictOptions): Promise<P
   const chunk = opts.batchSize ?? (d.microBatch || raw.train_params?.micro_batch || 256);
   const data = await prepare(run.spec, null);
   const { model, epoch } = loadModel(run, { nIn: data.nIn, nOut: data.nOut }, ckDir);
-  const probs: number[] = [];
-  const labels: number[] = [];
+  let probs: number[];
+  let labels: number[];
   try {
-    model.eval();
-    for await (const b of batchesOf(data.validation)) {
-      const tensors = Array.isArray(b) ? b : Object.values(b);
-      try {
-        const cubes = Array.isArray(b) ? b[0] : b.cube ?? b.x;
-        const y = Array.isArray(b) ? b[1] : b.label ?? b.y;
-        if (!cubes || cubes.rank !== 4) {
-          throw new Error(`run ${run.spec.name}: expected test batches of cubes (N, S, S, S) under 'cube' or 'x', got ${Array.isArray(b) ? 'an array' : Object.keys(b).join(', ')}`);
-        }
-        for (let c = 0; c < cubes.shape[0]; c++) {
-          const one = tf.slice(cubes, c, 1);
-          try {
-            probs.push(cubeProbability(model, type, one, slicing, d.transforms ?? true, chunk));
-          } finally {
-            one.dispose();
-          }
-        }
-        if (y) labels.push(...y.dataSync());
-      } finally {
-        for (const t of tensors) t.dispose();
-      }
-    }
+    ({ probs, labels } = await testCubeProbabilities(run, model, data.validation, { slicing, transforms: d.transforms ?? true, chunk }));
   } finally {
-    model.dispose();
     (data.extra.close as (() => void) | undefined)?.(); // the cube file
   }
   const n = probs.length;

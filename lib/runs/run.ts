@@ -40,9 +40,9 @@ import { initWeights } from '../models/init_weights';
 import { takeRows, repeatedKFold, bootstrapIndices } from '../data/splits';
 import { readSpectrum } from '../data/xanes';
 import { makeDescriptor } from '../data/descriptors';
-import { Trainer, History } from '../train/trainer';
+import { Trainer, History, TrainerOptions } from '../train/trainer';
 import { supervised, Task, Optimizerlike } from '../train/task';
-import { Callback } from '../train/callback';
+import { Callback, StopReason } from '../train/callback';
 import { ProgressBar } from '../callbacks/progress';
 import { CSVLogger } from '../callbacks/csv_logger';
 import { TensorBoardLogger } from '../callbacks/tensorboard';
@@ -73,6 +73,9 @@ export interface RunResult {
   history: History;
   /** The epoch the run resumed from, or null for a fresh run. */
   resumedFrom: number | null;
+  /** Why training stopped early (typed: early_stopping, interrupted, non_finite), or null. */
+  stopped: StopReason | null;
+  /** The same as one line to print. */
   stopReason: string | null;
   device: DeviceReport;
   trainer: Trainer;
@@ -201,7 +204,7 @@ async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, 
     const r: VariantResult = { name: v.name, runDir: dir, history: last.history };
     if (v.testRows && d.kfold) r.testLoss = foldTestLoss(last, a, v.testRows, data, lossOf(spec, d.kfold.loss.fn, d.kfold.loss.args));
     results.push(r);
-    if (last.stopReason?.startsWith('interrupted')) break;
+    if (last.stopped?.kind === 'interrupted') break;
   }
   const lastOf = (h: History, k: string) => (h[k] ? h[k][h[k].length - 1] : NaN);
   const header = kind === 'kfold' ? 'variant,test_loss,loss,val_loss' : 'variant,loss,val_loss';
@@ -235,25 +238,30 @@ function foldTestLoss(run: RunResult, a: XanesArrays, rows: Int32Array, data: Pr
   return value;
 }
 
-async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightSeed: number, device: DeviceReport, opts: RunOptions): Promise<RunResult> {
-  const resuming = hasCheckpoint(path.join(runDir, 'checkpoints', 'last'));
-  // Weights: seeded as XANESNET does (manual_seed(weight_seed) before initialising).
+/**
+ * The model of a run: built from the zoo with its seeded initialisation (manual_seed(weight_seed)
+ * before initialising, as XANESNET does), or started from trained weights (load_guess / freeze,
+ * lib/runs/load_guess.ts) with their messages. Leaves the global seed at the run's seed.
+ */
+function buildRunModel(spec: RunSpec, data: PreparedData, weightSeed: number): { model: Module; guess: string[] | null } {
   manualSeed(weightSeed);
   const model = buildModel(spec.model.type, spec.model.params, { nIn: data.nIn, nOut: data.nOut }, spec.originalBugs);
-  // load_guess / freeze (lib/runs/load_guess.ts): trained weights instead of kernel_init / bias_init, then frozen layers.
   const guess = spec.train.loadGuess ? startFromGuess(spec, model, resolveGuessSource(spec)) : null;
   if (!guess) initWeights(model, spec.train.kernelInit, spec.train.biasInit, spec.originalBugs);
   manualSeed(spec.train.seed);
+  return { model, guess };
+}
 
+/** The training step of a run: the model's own task (lib/runs/tasks) or supervised() with the run's loss, optimizer and regularisation. */
+function buildRunTask(spec: RunSpec, model: Module, data: PreparedData): Task {
   const loss = lossOf(spec, spec.train.loss.fn, spec.train.loss.args);
   const makeOptimizer = (params: Parameter[], which: 'gen' | 'dis' = 'gen'): Optimizerlike => {
     const o = which === 'dis' && spec.train.dis ? spec.train.dis : spec.train;
     return optimizerFromConfig(o.optimizer, params, { lr: o.lr, ...spec.train.optimizerOptions }) as unknown as Optimizerlike;
   };
-  let task: Task;
   const custom = TASKS[spec.model.type];
   if (custom) {
-    task = custom({
+    return custom({
       model,
       loss,
       lossDis: spec.train.dis ? getLoss(spec.train.dis.loss.fn, spec.train.dis.loss.args as number | null) : undefined,
@@ -262,28 +270,33 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
       originalBugs: spec.originalBugs,
       spec,
     });
-  } else {
-    const reg = spec.train.loss.regType;
-    const lambda = spec.train.loss.regLambda;
-    task = supervised({
-      model,
-      optimizer: makeOptimizer(model.parameters()),
-      loss,
-      regularization: reg && lambda ? (params) => regularization(params, reg === 'l1' ? 'L1' : 'L2', lambda) : undefined,
-      gradClip: spec.train.gradClip,
-      keepPredictions: data.metrics !== null,
-    });
   }
-  const schedulers = spec.train.scheduler
-    ? task.optimizers.map((o) => {
-        // A per-batch schedule (onecycle) counts batches: its default length is epochs x batches per epoch.
-        const type = spec.train.scheduler!.type;
-        const length = type === 'onecycle' ? spec.train.epochs * data.train.length : spec.train.epochs;
-        const s = LRScheduler.fromConfig(o as any, type, spec.train.scheduler!.params, length);
-        return { scheduler: s, per: s.interval };
-      })
-    : [];
+  const reg = spec.train.loss.regType;
+  const lambda = spec.train.loss.regLambda;
+  return supervised({
+    model,
+    optimizer: makeOptimizer(model.parameters()),
+    loss,
+    regularization: reg && lambda ? (params) => regularization(params, reg === 'l1' ? 'L1' : 'L2', lambda) : undefined,
+    gradClip: spec.train.gradClip,
+    keepPredictions: data.metrics !== null,
+  });
+}
 
+/** The run file's learning-rate schedule, one scheduler per optimizer of the task. */
+function runSchedulers(spec: RunSpec, task: Task, data: PreparedData): TrainerOptions['schedulers'] {
+  const sched = spec.train.scheduler;
+  if (!sched) return [];
+  return task.optimizers.map((o) => {
+    // A per-batch schedule (onecycle) counts batches: its default length is epochs x batches per epoch.
+    const length = sched.type === 'onecycle' ? spec.train.epochs * data.train.length : spec.train.epochs;
+    const s = LRScheduler.fromConfig(o as any, sched.type, sched.params, length);
+    return { scheduler: s, per: s.interval };
+  });
+}
+
+/** The callbacks of every run: progress, NaN guard, early stopping, CSV, TensorBoard, checkpoints, Ctrl-C, then the caller's. */
+function runCallbacks(spec: RunSpec, runDir: string, opts: RunOptions): Callback[] {
   const callbacks: Callback[] = [];
   const progress = opts.progress ?? spec.train.progress;
   if (progress) callbacks.push(new ProgressBar(process.stdout, { bar: progress === true }));
@@ -294,28 +307,40 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss' }));
   callbacks.push(new InterruptHandler());
   callbacks.push(...(opts.callbacks ?? []));
+  return callbacks;
+}
 
+/** Put the trainer back to checkpoints/last when the run has one (and say so); the epoch it resumes from, or null. */
+function resumeOrStart(trainer: Trainer, spec: RunSpec, runDir: string, device: DeviceReport, data: PreparedData, opts: RunOptions): number | null {
+  const last = path.join(runDir, 'checkpoints', 'last');
+  if (!hasCheckpoint(last)) {
+    say(opts, `new run ${spec.name} on ${device.backend}: ${spec.model.type}, ${data.train.length} batches per epoch`);
+    return null;
+  }
+  const resumedFrom = resumeTrainer(trainer, last).epoch;
+  say(opts, `resuming ${spec.name} from epoch ${resumedFrom} (${last})`);
+  return resumedFrom;
+}
+
+/** One training run in `runDir`: model, task, schedules and callbacks, resume if there is a checkpoint, fit, then model_eval. */
+async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightSeed: number, device: DeviceReport, opts: RunOptions): Promise<RunResult> {
+  const { model, guess } = buildRunModel(spec, data, weightSeed);
+  const task = buildRunTask(spec, model, data);
   const trainer = new Trainer({
     task,
     metrics: data.metrics,
-    callbacks,
-    schedulers,
+    callbacks: runCallbacks(spec, runDir, opts),
+    schedulers: runSchedulers(spec, task, data),
     stateful: data.stateful,
     validateEvery: spec.train.testEvery,
   });
-  let resumedFrom: number | null = null;
-  if (resuming) {
-    resumedFrom = resumeTrainer(trainer, path.join(runDir, 'checkpoints', 'last')).epoch;
-    say(opts, `resuming ${spec.name} from epoch ${resumedFrom} (${path.join(runDir, 'checkpoints', 'last')})`);
-  } else {
-    say(opts, `new run ${spec.name} on ${device.backend}: ${spec.model.type}, ${data.train.length} batches per epoch`);
-  }
+  const resumedFrom = resumeOrStart(trainer, spec, runDir, device, data, opts);
   for (const m of [...((data.extra.messages as string[] | undefined) ?? []), ...(guess ?? [])]) say(opts, m);
   if (resumedFrom !== null && resumedFrom >= spec.train.epochs) {
     say(opts, `${spec.name} already has ${resumedFrom} of ${spec.train.epochs} epochs; raise epochs in the run file to train longer`);
   }
   const history = await trainer.fit(data.train, { epochs: spec.train.epochs, validation: data.validation });
-  const interrupted = trainer.stopReason?.startsWith('interrupted') ?? false;
+  const interrupted = trainer.stopped?.kind === 'interrupted';
   if (interrupted) say(opts, `interrupted: run the same command again to resume from epoch ${trainer.epoch} (${runDir})`);
   // model_eval: XANESNET's invariance tests on the evaluation rows, once training is done.
   const evalSets = data.extra.modelEval as ModelEvalSets | undefined;
@@ -329,6 +354,7 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
     history,
     modelEval,
     resumedFrom,
+    stopped: trainer.stopped,
     stopReason: trainer.stopReason,
     device,
     trainer,

@@ -395,18 +395,11 @@ export function defaultWorkerScript(): string {
   return path.join(__dirname, 'sweep_worker.js');
 }
 
-/** Plan the sweep (validating every trial), write the trial files, run the trials, return the table. */
-export async function sweep(o: SweepOptions): Promise<SweepResult> {
-  if (o.runTrial && o.workers !== undefined) {
-    throw new Error('sweep: give runTrial (trials run in this process) or workers (trials run in child processes), not both');
-  }
-  const workers = o.workers;
-  if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) throw new Error(`sweep: workers must be a positive whole number, got ${workers}`);
-  const script = path.resolve(o.workerScript ?? defaultWorkerScript());
-  if (workers !== undefined && !fs.existsSync(script)) throw new Error(`sweep: the worker script ${script} does not exist (build with \`npx tsc -p .\`, or pass workerScript)`);
-  const plan = planSweep(o);
-
-  // A folder holding another sweep would mix runs (trial names would resume other settings).
+/**
+ * The sweep's folder: sweep.json (the plan), trials/ (one run file per trial) and logs/. A folder
+ * holding another sweep is refused: its runs would mix with these (trial names would resume other settings).
+ */
+function writeSweepFolder(plan: ReturnType<typeof planSweep>, o: SweepOptions): void {
   const planFile = path.join(plan.dir, 'sweep.json');
   const record = { base: path.resolve(o.base), method: plan.method, seed: o.seed ?? 0, trials: plan.trials.map((t) => ({ name: t.name, values: t.values })) };
   if (fs.existsSync(planFile)) {
@@ -419,6 +412,19 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   fs.mkdirSync(path.join(plan.dir, 'logs'), { recursive: true });
   writeJsonAtomic(planFile, record);
   for (const t of plan.trials) writeFileAtomic(t.runFile, t.text);
+}
+
+/** Plan the sweep (validating every trial), write the trial files, run the trials, return the table. */
+export async function sweep(o: SweepOptions): Promise<SweepResult> {
+  if (o.runTrial && o.workers !== undefined) {
+    throw new Error('sweep: give runTrial (trials run in this process) or workers (trials run in child processes), not both');
+  }
+  const workers = o.workers;
+  if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) throw new Error(`sweep: workers must be a positive whole number, got ${workers}`);
+  const script = path.resolve(o.workerScript ?? defaultWorkerScript());
+  if (workers !== undefined && !fs.existsSync(script)) throw new Error(`sweep: the worker script ${script} does not exist (build with \`npx tsc -p .\`, or pass workerScript)`);
+  const plan = planSweep(o);
+  writeSweepFolder(plan, o);
 
   const rows: SweepRow[] = plan.trials.map((t) => ({
     trial: t.trial,

@@ -67,6 +67,51 @@ export function loadXanesArrays(spec: RunSpec): XanesArrays {
   return { x, y, ids, nIn, nOut, energies: Array.from(ds.energies), fourierOn };
 }
 
+interface RowSplit {
+  train: Int32Array;
+  validation: Int32Array;
+  /** model_eval's evaluation rows, or null. */
+  evaluation: Int32Array | null;
+}
+
+/** XANESNET's 80/20 train/validation split (random_state 42), or with model_eval its 75/15/10 split, of `pool`. */
+function splitRows(spec: RunSpec, pool: Int32Array): RowSplit {
+  const d = spec.data as XanesDataSpec;
+  // model_eval: two sklearn-style splits, 75 / (15 + 10), both seeded (XANESNET seeds the first with 42).
+  const three = d.modelEval ? trainValTestSplit(pool.length, { seed: 42 }) : null;
+  const split = three ? { train: three.train, test: three.validation } : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
+  const evaluation = three ? Int32Array.from(three.test, (i) => pool[i]) : null;
+  if (evaluation && evaluation.length < 2) {
+    throw new Error(`run ${spec.name}: model_eval keeps 10% of ${pool.length} samples for its t-tests, ${evaluation.length}; they need at least 2: use more data (max_samples) or set model_eval to False`);
+  }
+  return { train: Int32Array.from(split.train, (i) => pool[i]), validation: Int32Array.from(split.test, (i) => pool[i]), evaluation };
+}
+
+/** The model's view of rows of a.x: the features variance_threshold keeps, then the scaler; both fitted on the training rows only. */
+function inputPipeline(d: XanesDataSpec, a: XanesArrays, rawTrain: Float32Array, nTrain: number) {
+  const selector = (d.varianceThreshold ?? 0) > 0 ? new VarianceThreshold(d.varianceThreshold).fit({ data: rawTrain, shape: [nTrain, a.nIn] }) : null;
+  const nIn = selector ? selector.support!.length : a.nIn;
+  const select = (x: Float32Array, n: number) => (selector ? selector.transform({ data: x, shape: [n, a.nIn] }).data : x);
+  // Fitted on the training split only (XANESNET refits on every input it sees; see README).
+  const scaler = d.standardScaler ? new StandardScaler().fit({ data: select(rawTrain, nTrain), shape: [nTrain, nIn] }) : null;
+  const prepareInputs = (x: Float32Array, n: number): Float32Array => {
+    const kept = select(x, n);
+    return scaler ? Float32Array.from(scaler.transform({ data: kept, shape: [n, nIn] }).data) : kept;
+  };
+  return { selector, scaler, nIn, prepareInputs };
+}
+
+/** split.json, and scaler.json / variance_threshold.json when the run has them: what predict reuses. */
+function writeRunInputs(runDir: string, a: XanesArrays, rows: RowSplit, scaler: StandardScaler | null, selector: VarianceThreshold | null): void {
+  if (scaler) fs.writeFileSync(path.join(runDir, 'scaler.json'), JSON.stringify(scaler.toJSON(), null, 1));
+  if (selector) fs.writeFileSync(path.join(runDir, VARIANCE_THRESHOLD_FILE), JSON.stringify(selector.toJSON(), null, 1));
+  const ids = (r: Int32Array) => Array.from(r, (i) => a.ids[i]);
+  fs.writeFileSync(
+    path.join(runDir, 'split.json'),
+    JSON.stringify({ train: ids(rows.train), validation: ids(rows.validation), ...(rows.evaluation ? { evaluation: ids(rows.evaluation) } : {}), fourier: a.fourierOn }, null, 1),
+  );
+}
+
 /**
  * Loaders over `rows` of the arrays (all rows by default): XANESNET's 80/20
  * train/validation split (random_state 42), or with model_eval its 75/15/10
@@ -77,29 +122,12 @@ export function loadXanesArrays(spec: RunSpec): XanesArrays {
 export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | null, runDir: string | null): PreparedData {
   const d = spec.data as XanesDataSpec;
   const { nOut } = a;
-  const pool = rows ?? Int32Array.from({ length: a.ids.length }, (_, i) => i);
-  // model_eval: two sklearn-style splits, 75 / (15 + 10), both seeded (XANESNET seeds the first with 42).
-  const three = d.modelEval ? trainValTestSplit(pool.length, { seed: 42 }) : null;
-  const split = three ? { train: three.train, test: three.validation } : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
-  const trainRows = Int32Array.from(split.train, (i) => pool[i]);
-  const valRows = Int32Array.from(split.test, (i) => pool[i]);
-  const evalRows = three ? Int32Array.from(three.test, (i) => pool[i]) : null;
-  if (evalRows && evalRows.length < 2) {
-    throw new Error(`run ${spec.name}: model_eval keeps 10% of ${pool.length} samples for its t-tests, ${evalRows.length}; they need at least 2: use more data (max_samples) or set model_eval to False`);
-  }
+  const split = splitRows(spec, rows ?? Int32Array.from({ length: a.ids.length }, (_, i) => i));
+  const { train: trainRows, validation: valRows, evaluation: evalRows } = split;
   const yTrain = takeRows(a.y, nOut, trainRows);
   const yVal = takeRows(a.y, nOut, valRows);
-  // The model's view of rows of a.x: the features variance_threshold keeps, then the scaler.
   const rawTrain = takeRows(a.x, a.nIn, trainRows);
-  const selector = (d.varianceThreshold ?? 0) > 0 ? new VarianceThreshold(d.varianceThreshold).fit({ data: rawTrain, shape: [trainRows.length, a.nIn] }) : null;
-  const nIn = selector ? selector.support!.length : a.nIn;
-  const select = (x: Float32Array, n: number) => (selector ? selector.transform({ data: x, shape: [n, a.nIn] }).data : x);
-  // Fitted on the training split only (XANESNET refits on every input it sees; see README).
-  const scaler = d.standardScaler ? new StandardScaler().fit({ data: select(rawTrain, trainRows.length), shape: [trainRows.length, nIn] }) : null;
-  const prepareInputs = (x: Float32Array, n: number): Float32Array => {
-    const kept = select(x, n);
-    return scaler ? Float32Array.from(scaler.transform({ data: kept, shape: [n, nIn] }).data) : kept;
-  };
+  const { selector, scaler, nIn, prepareInputs } = inputPipeline(d, a, rawTrain, trainRows.length);
   const xTrain = prepareInputs(rawTrain, trainRows.length);
   const xVal = prepareInputs(takeRows(a.x, a.nIn, valRows), valRows.length);
   const messages: string[] = [];
@@ -107,15 +135,7 @@ export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | n
     const removed = selector.removed;
     messages.push(`variance_threshold ${d.varianceThreshold}: ${nIn} of ${a.nIn} input features kept` + (removed.length ? ` (removed columns ${removed.join(', ')})` : ''));
   }
-  if (runDir) {
-    if (scaler) fs.writeFileSync(path.join(runDir, 'scaler.json'), JSON.stringify(scaler.toJSON(), null, 1));
-    if (selector) fs.writeFileSync(path.join(runDir, VARIANCE_THRESHOLD_FILE), JSON.stringify(selector.toJSON(), null, 1));
-    const ids = (r: Int32Array) => Array.from(r, (i) => a.ids[i]);
-    fs.writeFileSync(
-      path.join(runDir, 'split.json'),
-      JSON.stringify({ train: ids(trainRows), validation: ids(valRows), ...(evalRows ? { evaluation: ids(evalRows) } : {}), fourier: a.fourierOn }, null, 1),
-    );
-  }
+  if (runDir) writeRunInputs(runDir, a, split, scaler, selector);
   const modelEval: ModelEvalSets | undefined = evalRows
     ? {
         train: { x: xTrain, y: yTrain, n: trainRows.length },

@@ -14,6 +14,15 @@ export interface History {
   [metric: string]: number[];
 }
 
+/** Why a fit ended before its epochs: a callback's decision, Ctrl-C, or a NaN/infinite loss. */
+export type StopKind = 'early_stopping' | 'interrupted' | 'non_finite' | 'requested';
+
+/** A typed stop: `kind` for code to branch on, `message` for people (what happened and what to do). */
+export interface StopReason {
+  readonly kind: StopKind;
+  readonly message: string;
+}
+
 /**
  * The training loop as a callback sees it (`this.trainer`): where it is, what it
  * recorded, and the flags a callback sets to stop it. `Trainer` is one.
@@ -33,10 +42,14 @@ export interface TrainLoop {
   readonly targetEpochs: number;
   /** Whether fit() was given validation data. */
   readonly hasValidation: boolean;
-  /** Set to true to stop after the current batch. */
+  /** Set to true to stop after the current batch (stop() also says why). */
   stopTraining: boolean;
   /** Why training stopped early, if it did. */
-  stopReason: string | null;
+  readonly stopped: StopReason | null;
+  /** The same as one line to print (`stopped.message`), or null. */
+  readonly stopReason: string | null;
+  /** Stop after the current batch, for this reason. */
+  stop(kind: StopKind, message: string): void;
   /** Everything needed to continue exactly where the loop is (what a checkpoint keeps). */
   getState(): unknown;
 }

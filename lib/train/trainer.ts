@@ -12,7 +12,7 @@
  */
 import { tf } from '../engine/tf';
 import { defaultGenerator, GeneratorState } from '../engine/random';
-import { Callback, History, Logs, TrainLoop } from './callback';
+import { Callback, History, Logs, StopKind, StopReason, TrainLoop } from './callback';
 import { MetricAccumulator, MetricTask } from './metrics';
 import { Batch, StepResult, Task } from './task';
 
@@ -96,10 +96,10 @@ const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 export class Trainer implements TrainLoop {
   readonly task: Task;
   readonly callbacks: Callback[];
-  /** Set to true to stop after the current batch. */
+  /** Set to true to stop after the current batch (stop() also says why). */
   stopTraining = false;
-  /** Why training stopped early, if it did. */
-  stopReason: string | null = null;
+  /** Why training stopped early, if it did (early stopping, Ctrl-C, a non-finite loss, or a callback's own reason). */
+  stopped: StopReason | null = null;
   /** Epochs completed (the next epoch to run). */
   epoch = 0;
   globalStep = 0;
@@ -111,6 +111,8 @@ export class Trainer implements TrainLoop {
   /** Whether fit() was given validation data (validation may still run only every n epochs). */
   hasValidation = false;
   private readonly opts: TrainerOptions;
+  /** When the loop last yielded to the event loop (Ctrl-C and notebook output get through). */
+  private lastBreath = 0;
 
   constructor(opts: TrainerOptions) {
     this.opts = opts;
@@ -121,6 +123,26 @@ export class Trainer implements TrainLoop {
 
   get model() {
     return this.task.model;
+  }
+
+  /** Stop after the current batch, for this reason. */
+  stop(kind: StopKind, message: string): void {
+    this.stopTraining = true;
+    this.stopped = { kind, message };
+  }
+
+  /** Whether a stop of this kind ended (or is ending) the fit. */
+  stoppedBy(kind: StopKind): boolean {
+    return this.stopped?.kind === kind;
+  }
+
+  /** Why training stopped, as one line to print; setting a string records a callback's own reason ('requested'). */
+  get stopReason(): string | null {
+    return this.stopped?.message ?? null;
+  }
+
+  set stopReason(message: string | null) {
+    this.stopped = message === null ? null : { kind: 'requested', message };
   }
 
   /** The learning rate of the first optimizer's first group. */
@@ -177,55 +199,29 @@ export class Trainer implements TrainLoop {
     }
     if (opts.initialEpoch !== undefined) this.epoch = opts.initialEpoch;
     this.stopTraining = false;
-    this.stopReason = null;
+    this.stopped = null;
     const len = (train as { length?: unknown }).length;
     this.batchesPerEpoch = typeof len === 'number' ? len : null;
     this.targetEpochs = opts.epochs;
     this.hasValidation = opts.validation !== undefined;
-    const validateEvery = this.opts.validateEvery ?? 1;
     await this.call('onTrainBegin', {});
     let last: Logs = {};
-    let lastBreath = Date.now();
+    this.lastBreath = Date.now();
     while (this.epoch < opts.epochs && !this.stopTraining) {
       const epoch = this.epoch;
       await this.call('onEpochBegin', epoch);
       this.model.train();
       const metrics = this.newMetrics();
-      const sums: Record<string, number> = {};
-      let batches = 0;
-      for await (const batch of iterate(train)) {
-        let r: StepResult;
-        try {
-          r = this.task.trainStep(batch);
-        } finally {
-          if (ownsBatches(train)) tf.dispose(Object.values(batch));
-        }
-        if (metrics && r.pred && r.target) metrics.update(r.pred, r.target);
-        disposeStep(r);
-        for (const [k, v] of Object.entries(r.losses)) sums[k] = (sums[k] ?? 0) + v;
-        batches++;
-        this.globalStep++;
-        for (const s of this.opts.schedulers ?? []) if (s.per === 'batch') s.scheduler.step();
-        await this.call('onBatchEnd', this.globalStep, { ...r.losses, lr: this.lr });
-        if (Date.now() - lastBreath > 50) {
-          await breathe();
-          lastBreath = Date.now();
-        }
-        if (this.stopTraining) break;
+      const { sums, batches } = await this.trainEpoch(train, metrics);
+      if (batches === 0) {
+        if (this.stopTraining) break; // stopped before the epoch's first batch: there is no epoch to record
+        throw new Error('Trainer.fit: the training data gave no batches; check the dataset size and the batch size (drop_last?)');
       }
-      if (batches === 0) throw new Error('Trainer.fit: the training data gave no batches; check the dataset size and the batch size (drop_last?)');
-      if (this.stopTraining && (this.stopReason as string | null)?.startsWith('interrupted')) {
+      if (this.stopTraining && this.stoppedBy('interrupted')) {
         // An interrupted epoch is not complete: it is not logged, and a resume repeats it.
         break;
       }
-      const logs: Logs = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / batches]));
-      Object.assign(logs, metrics?.result() ?? {});
-      const isLast = epoch + 1 >= opts.epochs;
-      if (opts.validation && ((epoch + 1) % validateEvery === 0 || isLast)) {
-        const v = await this.evaluate(opts.validation);
-        for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
-      }
-      logs.lr = this.lr;
+      const logs = await this.epochLogs(epoch, opts, sums, batches, metrics);
       for (const s of this.opts.schedulers ?? []) if (s.per === 'epoch') s.scheduler.step();
       this.epoch = epoch + 1;
       this.record(epoch, logs);
@@ -234,6 +230,46 @@ export class Trainer implements TrainLoop {
     }
     await this.call('onTrainEnd', last);
     return this.history;
+  }
+
+  /** One pass over the training data, a task step per batch (until a stop): the summed losses and the batch count. */
+  private async trainEpoch(train: BatchSource, metrics: MetricAccumulator | null): Promise<{ sums: Record<string, number>; batches: number }> {
+    const sums: Record<string, number> = {};
+    let batches = 0;
+    for await (const batch of iterate(train)) {
+      let r: StepResult;
+      try {
+        r = this.task.trainStep(batch);
+      } finally {
+        if (ownsBatches(train)) tf.dispose(Object.values(batch));
+      }
+      if (metrics && r.pred && r.target) metrics.update(r.pred, r.target);
+      disposeStep(r);
+      for (const [k, v] of Object.entries(r.losses)) sums[k] = (sums[k] ?? 0) + v;
+      batches++;
+      this.globalStep++;
+      for (const s of this.opts.schedulers ?? []) if (s.per === 'batch') s.scheduler.step();
+      await this.call('onBatchEnd', this.globalStep, { ...r.losses, lr: this.lr });
+      if (Date.now() - this.lastBreath > 50) {
+        await breathe();
+        this.lastBreath = Date.now();
+      }
+      if (this.stopTraining) break;
+    }
+    return { sums, batches };
+  }
+
+  /** The numbers of a finished epoch: mean losses, metrics, validation (every validateEvery epochs and the last), lr. */
+  private async epochLogs(epoch: number, opts: FitOptions, sums: Record<string, number>, batches: number, metrics: MetricAccumulator | null): Promise<Logs> {
+    const logs: Logs = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / batches]));
+    Object.assign(logs, metrics?.result() ?? {});
+    const isLast = epoch + 1 >= opts.epochs;
+    if (opts.validation && ((epoch + 1) % (this.opts.validateEvery ?? 1) === 0 || isLast)) {
+      const v = await this.evaluate(opts.validation);
+      for (const [k, val] of Object.entries(v)) logs[`val_${k}`] = val;
+    }
+    logs.lr = this.lr;
+    return logs;
   }
 
   private record(epoch: number, logs: Logs): void {

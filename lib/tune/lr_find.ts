@@ -1,7 +1,8 @@
 /**
  * `lrFind`: fastai's learning-rate finder (`Learner.lr_find` and the `LRFinder`
- * callback in fastai's callback/schedule.py), as one async function that leaves
- * the model, the optimizer, the random stream and the data loader as it found them.
+ * callback in fastai's callback/schedule.py): an `LRFinder` callback on the one
+ * `Trainer.fit` loop, run by an async function that leaves the model, the optimizer,
+ * the random stream and the data loader as it found them.
  *
  *     const r = await lrFind({ model, optimizer, loss: getLoss('mse'), data: trainLoader });
  *     r.suggestions.valley   // fastai's default suggestion
@@ -40,8 +41,9 @@ import { tf } from '../engine/tf';
 import { defaultGenerator } from '../engine/random';
 import { Module } from '../nn/module';
 import type { LossFn } from '../losses/common';
-import { Batch, Optimizerlike, StepResult, supervised, Task } from '../train/task';
-import { ownsBatches } from '../train/trainer';
+import { Callback, Logs } from '../train/callback';
+import { Batch, Optimizerlike, supervised, Task } from '../train/task';
+import { Trainer } from '../train/trainer';
 import type { BatchSource } from '../train/trainer';
 
 export interface LrFindOptions {
@@ -208,16 +210,7 @@ export function lrSuggestions(lrs: number[], losses: number[], numIt: number): L
   };
 }
 
-// ---- the sweep ---------------------------------------------------------------------
-
-async function* iterate(source: BatchSource): AsyncGenerator<Batch> {
-  const asBatch = (b: Batch | tf.Tensor[]): Batch => (Array.isArray(b) ? { x: b[0], y: b[1] } : b);
-  if (Symbol.asyncIterator in source) {
-    for await (const b of source as AsyncIterable<Batch | tf.Tensor[]>) yield asBatch(b);
-  } else {
-    for (const b of source as Iterable<Batch | tf.Tensor[]>) yield asBatch(b);
-  }
-}
+// ---- the sweep: a callback on Trainer.fit ------------------------------------------
 
 function taskOf(o: LrFindOptions): Task {
   if (o.task) return o.task;
@@ -259,6 +252,114 @@ function lrPlan(optimizers: Optimizerlike[], startLr: number | number[], endLr: 
   };
 }
 
+/**
+ * fastai's LRFinder callback: before step i the learning rates of the sweep, after it the
+ * smoothed loss; it stops the fit after numIt steps, at divergence (stopDiv) or at a
+ * non-finite loss. lrFind attaches it to a Trainer and restores everything afterwards.
+ */
+export interface LRFinderOptions {
+  /** First lr of the sweep (default 1e-7); an array gives one per parameter group. */
+  startLr?: number | number[];
+  /** The lr the sweep would reach at step numIt (default 10); an array gives one per group. */
+  endLr?: number | number[];
+  /** Number of steps (default 100; fewer than 6 become 6). */
+  numIt?: number;
+  /** Stop when the smooth loss exceeds 4 × its best (default true). */
+  stopDiv?: boolean;
+  /** Smoothing of the loss (default 0.98). */
+  beta?: number;
+}
+
+export class LRFinder extends Callback {
+  /** The lr of each step (the first optimizer's last parameter group's). */
+  readonly lrs: number[] = [];
+  /** The smoothed, debiased loss of each step. */
+  readonly losses: number[] = [];
+  readonly rawLosses: number[] = [];
+  stopReason: LrFindResult['stopReason'] = 'numIt';
+  readonly numIt: number;
+  readonly beta: number;
+  readonly stopDiv: boolean;
+  private avg = 0;
+  private best = Infinity;
+  private plan: ((i: number) => number[][]) | null = null;
+  private planned: number[][] = [];
+
+  constructor(private readonly options: LRFinderOptions = {}) {
+    super();
+    this.numIt = Math.max(6, options.numIt ?? 100); // fastai: if num_it < 6: num_it = 6
+    if (!Number.isInteger(this.numIt)) throw new Error(`lrFind: numIt must be a whole number, got ${options.numIt}`);
+    this.beta = options.beta ?? 0.98;
+    if (!(this.beta >= 0 && this.beta < 1)) throw new Error(`lrFind: beta must be in [0, 1), got ${this.beta}`);
+    this.stopDiv = options.stopDiv ?? true;
+  }
+
+  /** Fix the sweep for these optimizers (checks startLr/endLr against their groups); done at the start of fit otherwise. */
+  prepare(optimizers: Optimizerlike[]): void {
+    this.plan = lrPlan(optimizers, this.options.startLr ?? 1e-7, this.options.endLr ?? 10, this.numIt);
+  }
+
+  /** Steps taken so far. */
+  get steps(): number {
+    return this.lrs.length;
+  }
+
+  private setLrs(i: number): void {
+    this.planned = this.plan!(i);
+    this.trainer.task.optimizers.forEach((o, oi) => o.paramGroups.forEach((g, gi) => (g.lr = this.planned[oi][gi])));
+  }
+
+  onTrainBegin(): void {
+    if (!this.plan) this.prepare(this.trainer.task.optimizers);
+    this.setLrs(0);
+  }
+
+  onBatchEnd(_step: number, logs: Logs): void {
+    const i = this.steps;
+    const loss = logs.loss;
+    this.avg = this.beta * this.avg + (1 - this.beta) * loss;
+    const smooth = this.avg / (1 - this.beta ** (i + 1));
+    const first = this.planned[0];
+    this.lrs.push(first[first.length - 1]);
+    this.rawLosses.push(loss);
+    this.losses.push(smooth);
+    if (!Number.isFinite(smooth)) return this.end('nan');
+    if (smooth < this.best) this.best = smooth;
+    if (this.stopDiv && smooth > 4 * this.best) return this.end('diverged');
+    if (this.steps >= this.numIt) return this.end('numIt');
+    this.setLrs(this.steps);
+  }
+
+  /** A pass over the data gave no batch: a one-shot source ran out (or it was empty). */
+  dataExhausted(): void {
+    if (this.steps === 0) throw new Error('lrFind: the data gave no batches; check the dataset size and the batch size (drop_last?)');
+    this.end('data exhausted'); // a one-shot generator: pass an array or a DataLoader to sweep past one epoch
+  }
+
+  private end(reason: LrFindResult['stopReason']): void {
+    this.stopReason = reason;
+    this.trainer.stop('requested', `lrFind: ${reason} after ${this.steps} steps`);
+  }
+}
+
+/**
+ * The data as the Trainer sees it: an array as it is (the caller's batches, reused every
+ * pass), anything else through a pass that tells the finder when it gave no batch.
+ */
+function passesOver(data: BatchSource, finder: LRFinder): BatchSource {
+  if (Array.isArray(data)) return data;
+  return {
+    async *[Symbol.asyncIterator]() {
+      let n = 0;
+      for await (const b of data as AsyncIterable<Batch | tf.Tensor[]>) {
+        n++;
+        yield b;
+      }
+      if (n === 0) finder.dataExhausted();
+    },
+  };
+}
+
 /** What an object that can be saved and restored looks like (a DataLoader). */
 interface Restorable {
   getState(): unknown;
@@ -268,9 +369,7 @@ interface Restorable {
 const isRestorable = (x: unknown): x is Restorable =>
   typeof (x as Restorable).getState === 'function' && typeof (x as Restorable).setState === 'function';
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Run the lr sweep and return the curve and fastai's suggestions (see the file comment). */
+/** Run the lr sweep (Trainer.fit with an LRFinder) and return the curve and fastai's suggestions (see the file comment). */
 export async function lrFind(opts: LrFindOptions): Promise<LrFindResult> {
   const task = taskOf(opts);
   const { model, optimizers } = task;
@@ -278,12 +377,10 @@ export async function lrFind(opts: LrFindOptions): Promise<LrFindResult> {
   if (!data || !(Symbol.iterator in data || Symbol.asyncIterator in data)) {
     throw new Error('lrFind: data must be iterable batches (a DataLoader, an array or a generator of {x, y})');
   }
-  const numIt = Math.max(6, opts.numIt ?? 100); // fastai: if num_it < 6: num_it = 6
-  if (!Number.isInteger(numIt)) throw new Error(`lrFind: numIt must be a whole number, got ${opts.numIt}`);
-  const beta = opts.beta ?? 0.98;
-  if (!(beta >= 0 && beta < 1)) throw new Error(`lrFind: beta must be in [0, 1), got ${beta}`);
-  const stopDiv = opts.stopDiv ?? true;
-  const plan = lrPlan(optimizers, opts.startLr ?? 1e-7, opts.endLr ?? 10, numIt);
+  const finder = new LRFinder(opts);
+  finder.prepare(optimizers);
+  const numIt = finder.numIt;
+  if (Array.isArray(data) && data.length === 0) finder.dataExhausted();
 
   // Save everything the sweep changes.
   const savedModel = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.clone()]));
@@ -292,60 +389,9 @@ export async function lrFind(opts: LrFindOptions): Promise<LrFindResult> {
   const savedData = isRestorable(data) ? data.getState() : undefined;
   const modules = [...model.modules()];
   const modes = modules.map((m) => m.training);
-
-  const lrs: number[] = [];
-  const losses: number[] = [];
-  const rawLosses: number[] = [];
-  let stopReason: LrFindResult['stopReason'] = 'numIt';
   try {
-    model.train();
-    let avg = 0;
-    let best = Infinity;
-    let i = 0;
-    let lastBreath = Date.now();
-    sweep: while (i < numIt) {
-      let batches = 0;
-      for await (const batch of iterate(data)) {
-        batches++;
-        const groupLrs = plan(i);
-        optimizers.forEach((o, oi) => o.paramGroups.forEach((g, gi) => (g.lr = groupLrs[oi][gi])));
-        let r: StepResult;
-        try {
-          r = task.trainStep(batch);
-        } finally {
-          if (ownsBatches(data)) tf.dispose(Object.values(batch)); // an array's batches are the caller's
-        }
-        r.pred?.dispose();
-        r.target?.dispose();
-        const loss = r.losses.loss;
-        avg = beta * avg + (1 - beta) * loss;
-        const smooth = avg / (1 - beta ** (i + 1));
-        const first = groupLrs[0];
-        lrs.push(first[first.length - 1]);
-        rawLosses.push(loss);
-        losses.push(smooth);
-        i++;
-        if (!Number.isFinite(smooth)) {
-          stopReason = 'nan';
-          break sweep;
-        }
-        if (smooth < best) best = smooth;
-        if (stopDiv && smooth > 4 * best) {
-          stopReason = 'diverged';
-          break sweep;
-        }
-        if (i >= numIt) break sweep;
-        if (Date.now() - lastBreath > 50) {
-          await yieldToEventLoop(); // keep a notebook responsive
-          lastBreath = Date.now();
-        }
-      }
-      if (batches === 0) {
-        if (i === 0) throw new Error('lrFind: the data gave no batches; check the dataset size and the batch size (drop_last?)');
-        stopReason = 'data exhausted'; // a one-shot generator: pass an array or a DataLoader to sweep past one epoch
-        break;
-      }
-    }
+    // Every epoch gives at least one step (or ends the sweep), so numIt epochs are enough.
+    await new Trainer({ task, callbacks: [finder] }).fit(passesOver(data, finder), { epochs: numIt });
   } finally {
     for (const o of optimizers) o.zeroGrad();
     model.loadStateDict(savedModel);
@@ -355,5 +401,6 @@ export async function lrFind(opts: LrFindOptions): Promise<LrFindResult> {
     if (isRestorable(data)) data.setState(savedData);
     modules.forEach((m, mi) => (m.training = modes[mi]));
   }
+  const { lrs, losses, rawLosses, stopReason } = finder;
   return { lrs, losses, rawLosses, suggestions: lrSuggestions(lrs, losses, numIt), stopReason, numIt };
 }

@@ -1,0 +1,17 @@
+/**
+ * The front door to the native CPU kernels: everything the layers, losses and
+ * optimizers above lib/engine use, and nothing else (the kernels, their
+ * registration and the wasm plumbing stay behind it). Each `...Native` op runs
+ * only where `nativeOpsActive()` (the addon is loaded and the wasm backend is in
+ * use); lib/nn/functional.ts chooses between it and tfjs' own ops.
+ */
+export { nativeOpsActive } from './wasm';
+export { linearNative } from './linear';
+export { conv2dNCHW, convTranspose2dNCHW } from './conv';
+export type { ConvGeometry } from './conv';
+export { leakyReluNative } from './activations';
+export { batchNormTrainNative } from './batchnorm';
+export { lstmSequenceNative } from './lstm';
+export { crossEntropyNative } from './losses';
+export { adamStepNative } from './adam';
+export type { AdamStepOptions } from './adam';
