@@ -165,7 +165,7 @@ test('export: metrics and predictions round-trip through CSV, Parquet and HDF5; 
   // Weights: byte for byte the best checkpoint's model file.
   const ck = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoints', 'best', 'checkpoint.json'), 'utf8'));
   assert.ok(fs.readFileSync(path.join(out, 'model.safetensors')).equals(fs.readFileSync(path.join(runDir, 'checkpoints', 'best', ck.files.model.file))));
-  assert.ok('dense_layers.1.weight' in readSafetensors(path.join(out, 'model.safetensors')).tensors);
+  assert.ok('dense_layers.1.0.weight' in readSafetensors(path.join(out, 'model.safetensors')).tensors);
   // Nothing is replaced without --overwrite.
   await assert.rejects(exportRun(runDir, { what: 'metrics', format: 'h5', out }), /already exist.*nothing was written.*--overwrite/);
 });

@@ -252,7 +252,7 @@ loadguess_params:
   const after = weightsOf(path.join(b.runDir, 'checkpoints', 'last'));
   assert.deepEqual(after['dense_layers.0.0.weight'], before['dense_layers.0.0.weight'], 'the frozen block keeps the loaded weights');
   assert.deepEqual(after['dense_layers.0.2.weight'], before['dense_layers.0.2.weight'], 'its PReLU slope too');
-  assert.notDeepEqual(after['dense_layers.2.weight'], before['dense_layers.2.weight'], 'the output layer trained on');
+  assert.notDeepEqual(after['dense_layers.2.0.weight'], before['dense_layers.2.0.weight'], 'the output layer trained on');
   // A fresh run starts elsewhere: the loaded weights are not re-initialised.
   assert.ok(b.history.loss[0] < a.history.loss[0], `starts from the trained model: ${b.history.loss[0]} < ${a.history.loss[0]}`);
 

@@ -96,7 +96,7 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
     );
   }
   if (spec.style === 'raccoon') {
-    for (const key of ['mode', 'model', 'val_split', 'max_samples']) {
+    for (const key of ['mode', 'model', 'val_split', 'max_samples', 'row_order', 'coordinates']) {
       if (hl[key] !== undefined) {
         problems.push(`${at(where, ['hyperlab', key])}: hyperlab.${key} is for XANESNET run files; a RACCOON/PENGUIN run takes its model from model_params and its data from data_params: remove it`);
       }

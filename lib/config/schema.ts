@@ -65,6 +65,9 @@ const descriptor = obj(
       alpha: num,
       use_charge: bool,
       use_spin: bool,
+      // wACSF's radial-function layouts; XANESNET passes them straight to its WACSF (DOI 10.1063/1.5019667).
+      g2_parameterisation: { enum: ['shifted', 'centred'] },
+      g4_parameterisation: { enum: ['shifted', 'centred'] },
     }),
   },
   ['type'],
@@ -104,6 +107,10 @@ export const hyperlabBlock = obj({
   model: { enum: XANES_MODELS },
   val_split: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
   max_samples: posInt,
+  // XANESNET's row order (numpy RandomState(seed) shuffle, scikit-learn split with random_state 42)
+  // instead of hyperlab's generator; and its float32 reading of .xyz coordinates.
+  row_order: { enum: ['hyperlab', 'xanesnet'] },
+  coordinates: { enum: ['float64', 'float32'] },
   early_stopping: earlyStopping,
   checkpoint_every: posInt,
   grad_clip: obj({ max_norm: num, value: num }),

@@ -3,7 +3,8 @@
  * spectra, in XANESNET's order of operations (shuffle with `seed`, Fourier
  * transform, augmentation, then the 80/20 split with random_state 42, or
  * 75/15/10 with model_eval), the input scaler fitted on the training rows, and
- * data loaders. The cube data of RACCOON/PENGUIN is in cubes_run.ts.
+ * data loaders. hyperlab's own generator draws the shuffle and the split unless the
+ * run file asks for `hyperlab: {row_order: xanesnet}` (numpy's RandomState, as the original). The cube data of RACCOON/PENGUIN is in cubes_run.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ import { trainTestSplit, trainValTestSplit, shuffledIndices, takeRows } from '..
 import { VarianceThreshold, VARIANCE_THRESHOLD_FILE } from '../data/variance_threshold';
 import { fourierRows, augment } from '../data/xanes_transforms';
 import { loadXanesDataset } from '../data/xanes';
+import { NumpyRandomState, sklearnShuffleIndices, sklearnTrainTestSplit } from '../data/numpy_random';
 import { ModelEvalSets } from './model_eval';
 import type { PreparedData } from './run';
 
@@ -37,14 +39,17 @@ export interface XanesArrays {
  */
 export function loadXanesArrays(spec: RunSpec): XanesArrays {
   const d = spec.data as XanesDataSpec;
-  const ds = loadXanesDataset(d.xyzPath, d.xanesPath, d.descriptor);
+  const ds = loadXanesDataset(d.xyzPath, d.xanesPath, d.descriptor, { coordinates: d.coordinates });
   // train_xyz: structure -> spectrum; train_xanes: spectrum -> structure.
   const forward = spec.mode !== 'train_xanes';
   let x = Float32Array.from(forward ? ds.x : ds.y);
   let y = Float32Array.from(forward ? ds.y : ds.x);
   let nIn = forward ? ds.nFeatures : ds.nEnergies;
   let nOut = forward ? ds.nEnergies : ds.nFeatures;
-  const order = shuffledIndices(ds.nSamples, { seed: d.seed, nSamples: d.maxSamples ?? undefined });
+  const order =
+    d.rowOrder === 'xanesnet'
+      ? sklearnShuffleIndices(ds.nSamples, d.seed, d.maxSamples ?? ds.nSamples)
+      : shuffledIndices(ds.nSamples, { seed: d.seed, nSamples: d.maxSamples ?? undefined });
   x = takeRows(x, nIn, order);
   y = takeRows(y, nOut, order);
   let ids = Array.from(order, (i) => ds.ids[i]);
@@ -68,6 +73,19 @@ export function loadXanesArrays(spec: RunSpec): XanesArrays {
 }
 
 /**
+ * XANESNET's model_eval split with numpy's generator: train_test_split(test_size 0.25,
+ * random_state 42), then the held-out rows split 15/10. XANESNET leaves that second split
+ * unseeded (numpy's global state), so its evaluation rows cannot be reproduced; here it
+ * continues the seeded stream. The training rows are the original's.
+ */
+function xanesnetThreeWay(n: number): { train: Int32Array; validation: Int32Array; test: Int32Array } {
+  const rs = new NumpyRandomState(42);
+  const first = sklearnTrainTestSplit(n, 1 - 0.75, 42, rs);
+  const second = sklearnTrainTestSplit(first.test.length, 0.1 / (0.1 + 0.15), 42, rs);
+  return { train: first.train, validation: second.train.map((i) => first.test[i]), test: second.test.map((i) => first.test[i]) };
+}
+
+/**
  * Loaders over `rows` of the arrays (all rows by default): XANESNET's 80/20
  * train/validation split (random_state 42), or with model_eval its 75/15/10
  * train/validation/evaluation split; the input features kept by variance_threshold
@@ -79,8 +97,12 @@ export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | n
   const { nOut } = a;
   const pool = rows ?? Int32Array.from({ length: a.ids.length }, (_, i) => i);
   // model_eval: two sklearn-style splits, 75 / (15 + 10), both seeded (XANESNET seeds the first with 42).
-  const three = d.modelEval ? trainValTestSplit(pool.length, { seed: 42 }) : null;
-  const split = three ? { train: three.train, test: three.validation } : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
+  const three = d.modelEval ? (d.rowOrder === 'xanesnet' ? xanesnetThreeWay(pool.length) : trainValTestSplit(pool.length, { seed: 42 })) : null;
+  const split = three
+    ? { train: three.train, test: three.validation }
+    : d.rowOrder === 'xanesnet'
+      ? sklearnTrainTestSplit(pool.length, spec.train.valSplit, 42)
+      : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
   const trainRows = Int32Array.from(split.train, (i) => pool[i]);
   const valRows = Int32Array.from(split.test, (i) => pool[i]);
   const evalRows = three ? Int32Array.from(three.test, (i) => pool[i]) : null;
