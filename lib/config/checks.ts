@@ -52,7 +52,11 @@ const USED_2024: Record<string, string[]> = {
   cnn: ['hidden_size', 'num_conv_layers', 'out_channel', 'channel_mul', 'kernel_size', 'stride', 'dropout', 'activation'],
   ae_cnn: ['hidden_size', 'num_conv_layers', 'out_channel', 'channel_mul', 'kernel_size', 'stride', 'dropout', 'activation'],
   lstm: ['hidden_size', 'hidden_out_size', 'num_layers', 'dropout', 'activation'],
-  aegan_mlp: ['hidden_size', 'num_hidden_layers_gen', 'num_hidden_layers_shared', 'num_hidden_layers_dis', 'activation'],
+  aegan_mlp: [
+    'hidden_size', 'num_hidden_layers_gen', 'num_hidden_layers_shared', 'num_hidden_layers_dis', 'activation',
+    // XANESNET 2024-03's names for the same, and its optimisers and losses (runspec.ts moves them).
+    'n_hl_gen', 'n_hl_shared', 'n_hl_dis', 'lr_gen', 'lr_dis', 'optim_fn_gen', 'optim_fn_dis', 'loss_gen', 'loss_dis',
+  ],
 };
 
 /** A value that cannot mislead: null, or a dropout of 0. */
@@ -86,7 +90,7 @@ function checkLoss(loss: LossSpec, raw: any, path: string[], where: Where, regAl
 }
 
 /** The problems of a validated run file once normalised (an empty list when it is fine). */
-export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: Where): string[] {
+export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: Where, notes: string[] = []): string[] {
   const problems: string[] = [];
   const hl = raw.hyperlab ?? {};
   if (hl.checkpoint_every !== undefined && hl.checkpoint_every !== 1) {
@@ -150,7 +154,13 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   }
 
   // --- losses ---
-  const noReg = isAegan || type.startsWith('ae_') ? `XANESNET adds L1/L2 regularisation to mlp, cnn and lstm only; ${type} trains without it` : null;
+  const noReg = isAegan ? `hyperlab adds L1/L2 regularisation to mlp, cnn and lstm only; ${type} trains without it` : null;
+  // XANESNET's own autoencoder example files (2024 inputs/in_ae_*.yaml) set L2, which it reads and
+  // ignores: accepted, with a note that it has no effect (here either).
+  const aeReg = !isAegan && type.startsWith('ae_') && h.loss?.loss_reg_type && String(h.loss.loss_reg_type).toLowerCase() !== 'none';
+  if (aeReg) {
+    notes.push(`${at(where, ['hyperparams', 'loss', 'loss_reg_type'])}: XANESNET trains its autoencoders without regularisation (it ignores loss_reg_type), and so does hyperlab: ${h.loss.loss_reg_type} has no effect on ${type}`);
+  }
   if (isAegan) {
     const genKey = h.loss_gen !== undefined ? 'loss_gen' : 'loss';
     checkLoss(spec.train.loss, h[genKey], ['hyperparams', genKey], where, noReg, problems);
@@ -221,6 +231,12 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   // --- model_eval, optuna, the descriptor ---
   if (d.modelEval && hl.val_split !== undefined) {
     problems.push(`${at(where, ['hyperlab', 'val_split'])}: with model_eval the split is XANESNET's 75/15/10 (training/validation/evaluation); remove val_split or set model_eval to False`);
+  }
+  if (raw.optuna === true) {
+    problems.push(
+      `${at(where, ['optuna'])}: hyperlab has no Optuna search; search with \`hyperlab sweep RUN.yaml --param hyperparams.lr=1e-3,1e-4\` ` +
+        '(or --random N with --range FIELD=min:max; README, "Run files") and set optuna to False',
+    );
   }
   if (raw.optuna_params?.tune) {
     problems.push(
