@@ -205,8 +205,8 @@ test('CLI errors say what is wrong, where, and what to do', async () => {
   const fresh = path.join(tmp, 'fresh-run');
   fs.mkdirSync(fresh);
   fs.copyFileSync(path.join(runDir, 'config.json'), path.join(fresh, 'config.json'));
-  await assert.rejects(cli('predict', fresh, '--backend', 'cpu'), (e: Error) => e.message.includes(path.join(fresh, 'checkpoints', 'best')) && /no usable checkpoint.*hyperlab train/.test(e.message));
-  await assert.rejects(cli('export', fresh, '--what', 'weights', '--out', path.join(tmp, 'x'), '--backend', 'cpu'), /no usable checkpoint/);
+  await assert.rejects(cli('predict', fresh, '--backend', 'cpu'), (e: Error) => e.message.includes(path.join(fresh, 'checkpoints', 'best')) && /no checkpoint in.*hyperlab train/.test(e.message));
+  await assert.rejects(cli('export', fresh, '--what', 'weights', '--out', path.join(tmp, 'x'), '--backend', 'cpu'), /no checkpoint in/);
   await assert.rejects(cli('export', runDir, '--format', 'xlsx'), /--format must be one of csv, parquet, h5/);
   await assert.rejects(cli('predict', runDir, '--checkpoint', 'newest', '--backend', 'cpu'), /--checkpoint must be best or last/);
   // A cube run whose model this hyperlab does not have.

@@ -24,6 +24,7 @@
 import { getLoss } from '../losses/registry';
 import { scheduleFromConfig } from '../optim/schedules';
 import { makeDescriptor } from '../data/descriptors';
+import { safetyProblems } from './safety';
 import type { LossSpec, RunSpec, XanesDataSpec } from './runspec';
 
 type Where = (path: string[]) => string;
@@ -93,6 +94,17 @@ function checkLoss(loss: LossSpec, raw: any, path: string[], where: Where, regAl
 export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: Where, notes: string[] = []): string[] {
   const problems: string[] = [];
   const hl = raw.hyperlab ?? {};
+  // Non-finite numbers, run names outside runs/, models too big to build (safety.ts).
+  let nIn: number | null = null;
+  if (spec.data.kind === 'xanes' && spec.mode !== 'train_xanes') {
+    try {
+      nIn = makeDescriptor((spec.data as XanesDataSpec).descriptor).length;
+    } catch {
+      nIn = null; // reported below with the descriptor's own message
+    }
+  }
+  const unsafe = safetyProblems(raw, spec, where, nIn);
+  if (unsafe.length) return unsafe;
   if (hl.checkpoint_every !== undefined && hl.checkpoint_every !== 1) {
     problems.push(
       `${at(where, ['hyperlab', 'checkpoint_every'])}: hyperlab writes checkpoints/last after every epoch (that is what makes a rerun resume exactly); ` +

@@ -5,6 +5,7 @@
  * monitored value improves, the same goes to `<dir>/best`. Nothing is written
  * after a non-finite loss, so the last good checkpoint survives a divergence.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Callback, Logs } from './callback';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint';
@@ -69,6 +70,21 @@ export class ModelCheckpoint extends Callback {
 
   setState(s: any): void {
     this.best = s?.best ?? null;
+  }
+}
+
+/**
+ * What `dir` holds: nothing ('absent': no folder, or an empty one), a complete checkpoint
+ * ('ok'), or a damaged one (truncated or garbage files, a missing checkpoint.json or data
+ * file: 'damaged', with loadCheckpoint's message naming the file).
+ */
+export function checkpointState(dir: string): { state: 'absent' | 'ok' } | { state: 'damaged'; reason: string } {
+  if (!fs.existsSync(dir) || (fs.statSync(dir).isDirectory() && fs.readdirSync(dir).length === 0)) return { state: 'absent' };
+  try {
+    loadCheckpoint(dir).dispose();
+    return { state: 'ok' };
+  } catch (err) {
+    return { state: 'damaged', reason: (err as Error).message };
   }
 }
 

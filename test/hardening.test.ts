@@ -1,0 +1,149 @@
+/**
+ * Hardening against bad files and crashes (issue 11): damaged checkpoints stop a run without
+ * touching anything, one trainer per run directory (with stale-lock detection), run names
+ * that stay inside runs/, non-finite numbers and models too big to build refused with their
+ * field, and no empty run directory left by a failed run.
+ */
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { runSpecFromText, RunFileError } from '../lib/config';
+import { runFromText, runSpec } from '../lib/train/run';
+import { LOCK_FILE, lockRunDir } from '../lib/train/run_lock';
+
+const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `hl-hard-${name}-`));
+
+function runFile(runsDir: string, epochs: number, extra = ''): string {
+  return `x_path: hyperlab:datasets/xanes-fe/xyz_train
+y_path: hyperlab:datasets/xanes-fe/xanes_train
+descriptor: {type: wacsf, params: {r_min: 1.0, r_max: 6.0, n_g2: 16, n_g4: 32}}
+hyperparams: {model: mlp, batch_size: 16, n_hl: 2, hl_ini_dim: 16, hl_shrink: 0.5, activation: prelu, lr: 0.003, optim_fn: Adam, dropout: 0.0,
+  loss: {loss_fn: mse, loss_args: null, loss_reg_type: null, loss_reg_param: null}, weight_init_seed: 2023, kernel_init: xavier_uniform, bias_init: zeros}
+seed: 2021
+epochs: ${epochs}
+hyperlab: {runs_dir: ${runsDir}, progress: false, backend: cpu, name: r, max_samples: 32${extra}}
+`;
+}
+
+/** Every file under dir with its bytes, to show nothing changed. */
+function snapshot(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(path.relative(dir, p), fs.readFileSync(p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test('a damaged checkpoints/last stops train with the file and the ways out; nothing is overwritten; --resume-from best and --restart work', async () => {
+  const runs = tmp('damaged');
+  const file = path.join(runs, 'exp.yaml');
+  (await runFromText(runFile(runs, 2), file, { verbose: false })).dispose();
+  const runDir = path.join(runs, 'r');
+  const last = path.join(runDir, 'checkpoints', 'last');
+  const ck = JSON.parse(fs.readFileSync(path.join(last, 'checkpoint.json'), 'utf8'));
+  const modelFile = path.join(last, ck.files.model.file);
+  const damages: [string, () => void][] = [
+    ['truncated weights', () => fs.truncateSync(modelFile, 100)],
+    ['garbage state file', () => fs.writeFileSync(path.join(last, 'checkpoint.json'), 'not json at all')],
+    ['deleted state file', () => fs.rmSync(path.join(last, 'checkpoint.json'))],
+  ];
+  const pristine = snapshot(last);
+  for (const [what, damage] of damages) {
+    for (const [f, bytes] of pristine) fs.writeFileSync(path.join(last, f), bytes); // undo the previous damage
+    damage();
+    const before = snapshot(runDir);
+    await assert.rejects(runFromText(runFile(runs, 4), file, { verbose: false }), (e: Error) => {
+      assert.match(e.message, /checkpoint to resume from is damaged/, what);
+      assert.ok(e.message.includes(last), `${what}: names the checkpoint`);
+      assert.match(e.message, /Nothing was changed.*--resume-from best.*--restart/s, what);
+      return true;
+    });
+    assert.deepEqual(snapshot(runDir), before, `${what}: every file of the run is as it was`);
+    assert.equal(fs.existsSync(path.join(runDir, LOCK_FILE)), false, `${what}: the lock is released`);
+  }
+  // Way out 1: resume from checkpoints/best; the damaged checkpoint and the old metrics are kept aside.
+  const r = await runFromText(runFile(runs, 4), file, { verbose: false, resumeFrom: 'best' });
+  assert.ok(r.resumedFrom !== null && r.resumedFrom <= 2);
+  r.dispose();
+  const names = fs.readdirSync(path.join(runDir, 'checkpoints'));
+  assert.ok(names.some((n) => n.startsWith('last.damaged-')), 'the damaged checkpoint is kept');
+  assert.ok(fs.readdirSync(runDir).some((n) => /^metrics\.before-resume-.*\.csv$/.test(n)), 'the old metrics are kept');
+  const epochs = fs.readFileSync(path.join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+  assert.deepEqual(epochs, [...new Set(epochs)], 'metrics.csv holds each epoch once');
+  assert.equal(epochs.length, 4);
+  // Way out 2: start over; the old run directory is kept.
+  const again = await runFromText(runFile(runs, 1), file, { verbose: false, restart: true });
+  assert.equal(again.resumedFrom, null);
+  again.dispose();
+  assert.ok(fs.readdirSync(runs).some((n) => n.startsWith('r.before-restart-')));
+});
+
+test('one trainer per run directory: a live holder is named, a stale lock (kill -9) is taken over', async () => {
+  const runs = tmp('lock');
+  const file = path.join(runs, 'exp.yaml');
+  const runDir = path.join(runs, 'r');
+  fs.mkdirSync(runDir, { recursive: true });
+  // A live holder: this very process (as a second trainer in the same notebook would be).
+  const held = lockRunDir(runDir);
+  await assert.rejects(runFromText(runFile(runs, 1), file, { verbose: false }), new RegExp(`is in use: process ${process.pid} .*kill ${process.pid}`));
+  held.release();
+  assert.equal(fs.existsSync(path.join(runDir, LOCK_FILE)), false);
+  // A dead holder: the pid of a process that has exited.
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  fs.writeFileSync(path.join(runDir, LOCK_FILE), JSON.stringify({ pid: Number(dead.stdout), host: os.hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'hyperlab train' }));
+  const said: string[] = [];
+  const log = console.log;
+  console.log = (m: string) => said.push(String(m));
+  try {
+    (await runFromText(runFile(runs, 1), file, {})).dispose();
+  } finally {
+    console.log = log;
+  }
+  assert.ok(said.some((m) => m.includes(`took over a stale lock: process ${dead.stdout} (started 2026-01-01T00:00:00Z) is gone`)), said.join('\n'));
+  assert.equal(fs.existsSync(path.join(runDir, LOCK_FILE)), false, 'released after the run');
+});
+
+test("run names '.', '..' and '...' are refused (the run must be a new folder inside runs/); names with dots inside are fine", async () => {
+  const runs = tmp('names');
+  const file = path.join(runs, 'exp.yaml');
+  for (const name of ['.', '..', '...']) {
+    assert.throws(
+      () => runSpecFromText(runFile(runs, 1).replace('name: r', `name: '${name}'`), file),
+      (e: unknown) => e instanceof RunFileError && /hyperlab\.name \(line 8\): the run name .* not in a folder of its own inside/.test(String((e as Error).message)),
+      name,
+    );
+  }
+  assert.equal(runSpecFromText(runFile(runs, 1).replace('name: r', 'name: a..b'), file).name, 'a..b');
+  // A spec built in code goes through the same check before anything is written.
+  const spec = runSpecFromText(runFile(runs, 1), file);
+  await assert.rejects(runSpec({ ...spec, name: '..' }, { verbose: false }), /run name '\.\.' would put the run in/);
+  assert.deepEqual(fs.readdirSync(runs), ['exp.yaml'].filter((f) => fs.existsSync(path.join(runs, f))), 'nothing was written into runs/ or above');
+});
+
+test('lr .nan / .inf are blamed on hyperparams.lr; sizes that cannot fit are refused with the key, the estimate and the limit', () => {
+  const runs = tmp('values');
+  const file = path.join(runs, 'exp.yaml');
+  for (const v of ['.nan', '.inf', '-.inf']) {
+    assert.throws(() => runSpecFromText(runFile(runs, 1).replace('lr: 0.003', `lr: ${v}`), file), /hyperparams\.lr \(line 4\): -?(NaN|Infinity) is not a finite number/);
+  }
+  for (const size of ['1e9', '30000']) {
+    const text = runFile(runs, 1).replace('n_hl: 2, hl_ini_dim: 16', `n_hl: 5, hl_ini_dim: ${size}`);
+    assert.throws(() => runSpecFromText(text, file), /hyperparams\.hl_ini_dim \(line 4\): this mlp would have at least [\d.e+]+ parameters, [\d.e+]+ GiB to train with Adam.*more than the 2\.00 GiB one process can hold/);
+  }
+});
+
+test('a run that fails before its first checkpoint leaves no empty run directory', async () => {
+  const runs = tmp('failed');
+  const file = path.join(runs, 'exp.yaml');
+  const text = runFile(runs, 1).replace('hyperlab:datasets/xanes-fe/xanes_train', path.join(runs, 'no-such-spectra'));
+  await assert.rejects(runFromText(text, file, { verbose: false }));
+  assert.equal(fs.existsSync(path.join(runs, 'r')), false);
+});
