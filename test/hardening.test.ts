@@ -147,3 +147,21 @@ test('a run that fails before its first checkpoint leaves no empty run directory
   await assert.rejects(runFromText(text, file, { verbose: false }));
   assert.equal(fs.existsSync(path.join(runs, 'r')), false);
 });
+
+test("checkpoint.json no longer holds the whole history: it is appended to checkpoints/history.jsonl, and a resume reads it back", async () => {
+  const runs = tmp('history');
+  const file = path.join(runs, 'exp.yaml');
+  const ckFile = path.join(runs, 'r', 'checkpoints', 'last', 'checkpoint.json');
+  (await runFromText(runFile(runs, 2), file, { verbose: false })).dispose();
+  const size2 = fs.statSync(ckFile).size;
+  const r = await runFromText(runFile(runs, 6), file, { verbose: false });
+  const size6 = fs.statSync(ckFile).size;
+  assert.ok(Math.abs(size6 - size2) < 64, `checkpoint.json stays the same size (${size2} -> ${size6} bytes after 4 more epochs)`);
+  const ck = JSON.parse(fs.readFileSync(ckFile, 'utf8'));
+  assert.deepEqual(ck.extra.trainer.history, { historyFile: 'history.jsonl', epochs: 6 });
+  const lines = fs.readFileSync(path.join(runs, 'r', 'checkpoints', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.epoch), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(r.history.epoch, [0, 1, 2, 3, 4, 5], 'the resumed trainer has the epochs before the resume too');
+  assert.deepEqual(r.history.loss, lines.map((l) => l.loss));
+  r.dispose();
+});
