@@ -13,6 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { runSpecFromText, RunFileError } from '../lib/config';
 import { runFromText, runSpec } from '../lib/train/run';
 import { LOCK_FILE, lockRunDir } from '../lib/train/run_lock';
+import { CubeDataset, cubeNames } from '../lib/data/cubes';
+import { writeH5 } from '../lib/data/hdf5';
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `hl-hard-${name}-`));
 
@@ -164,4 +166,41 @@ test("checkpoint.json no longer holds the whole history: it is appended to check
   assert.deepEqual(r.history.epoch, [0, 1, 2, 3, 4, 5], 'the resumed trainer has the epochs before the resume too');
   assert.deepEqual(r.history.loss, lines.map((l) => l.loss));
   r.dispose();
+});
+
+test('HDF5 cube files: random bytes inside a dataset fail the checksum hyperlab stores; NaN or absurd values stop the read with file, dataset and place', async () => {
+  const dir = tmp('h5');
+  const S = 8;
+  const cube = (seed: number) => Float32Array.from({ length: S ** 3 }, (_, i) => Math.sin(0.1 * i + seed));
+  const datasets: Record<string, { data: Float32Array; shape: number[] }> = {};
+  for (const seed of [0, 1]) {
+    const n = cubeNames(seed);
+    datasets[n.gr] = { data: cube(seed), shape: [S, S, S] };
+    datasets[n.newton] = { data: cube(seed + 10), shape: [S, S, S] };
+  }
+  const file = path.join(dir, 'cubes.h5');
+  await writeH5(file, datasets);
+  const ok = await CubeDataset.open(file, { seeds: [0, 1] });
+  assert.equal(ok.get(0).cube.data.length, S ** 3, 'an intact file reads');
+  ok.close();
+  // Random bytes in the middle of newton_seed0001's values (found by their bytes in the file).
+  const bytes = fs.readFileSync(file);
+  const target = Buffer.from(datasets.newton_seed0001.data.buffer);
+  const at = bytes.indexOf(target);
+  assert.ok(at > 0, 'the values are stored contiguously');
+  bytes.writeUInt32LE(0x3f8ccccd, at + 4 * 100); // 1.1: a plausible value, so only the checksum can tell
+  fs.writeFileSync(file, bytes);
+  const bad = await CubeDataset.open(file, { seeds: [0, 1] });
+  assert.equal(bad.get(0).cube.data.length, S ** 3, 'the other datasets still read');
+  assert.throws(() => bad.get(3), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: dataset 'newton_seed0001' does not match the checksum stored when hyperlab wrote it.*damaged`));
+  bad.close();
+  // Values that no cube holds, written with a valid checksum (a file from elsewhere): named with their place.
+  const nan = path.join(dir, 'nan.h5');
+  const withNaN = cube(0);
+  withNaN[42] = NaN;
+  await writeH5(nan, { ...datasets, gr_seed0000: { data: withNaN, shape: [S, S, S] } });
+  const n2 = await CubeDataset.open(nan, { seeds: [0, 1] });
+  assert.throws(() => n2.get(0), /dataset 'gr_seed0000' holds NaN at element 42 \(not a number\): the file is damaged/);
+  assert.throws(() => n2.readSlab(0, [[0, 1]]), /gr_seed0000' holds NaN at element 42/);
+  n2.close();
 });

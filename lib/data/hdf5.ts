@@ -18,6 +18,7 @@
  * `require()` (which cannot load it). A Function-built `import()` keeps it a real
  * dynamic import in Node 20.
  */
+import { checksumOf } from './checksum';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TypedArray } from './dataset';
@@ -118,6 +119,9 @@ function hasHdf5Signature(file: string): boolean {
 
 const fmtShape = (s: readonly (number | null)[]) => `[${s.map((d) => (d === null ? '*' : d)).join(', ')}]`;
 
+/** The attribute holding the CRC-32C of a dataset's values, written by H5Writer. */
+export const CHECKSUM_ATTR = 'hyperlab_crc32c';
+
 /** One dataset of an open file; reads are lazy. */
 export class H5Array {
   constructor(
@@ -140,7 +144,22 @@ export class H5Array {
    * array h5wasm gives (Float32Array for float32 data, Float64Array for float64...).
    */
   read(ranges: Slice[] = []): TypedArray | BigInt64Array | BigUint64Array {
-    return this.ds.slice(ranges) as TypedArray;
+    const data = this.ds.slice(ranges) as TypedArray;
+    // A dataset hyperlab wrote carries its CRC-32C: a whole read is checked against it.
+    if (ranges.length === 0) {
+      const stored = this.ds.attrs[CHECKSUM_ATTR]?.value;
+      if (typeof stored === 'number' || typeof stored === 'bigint') {
+        const got = checksumOf(data);
+        const want = Number(stored) >>> 0; // h5wasm may store the uint32 as a signed int32
+        if (got !== want) {
+          throw new Error(
+            `${this.file.path}: dataset '${this.name}' does not match the checksum stored when hyperlab wrote it ` +
+              `(crc32c ${got.toString(16)}, stored ${want.toString(16)}): the file is damaged. Write it again (its generator or export) or restore it from a copy`,
+          );
+        }
+      }
+    }
+    return data;
   }
 
   /** Rows start..stop-1 along the first axis, as float32 (float data) or int32 (integer data). */
@@ -330,6 +349,8 @@ export class H5Writer {
     const chunks = compress ? shape.map((d, i) => (i === 0 && shape.length > 1 ? 1 : Math.max(1, d))) : undefined;
     const ds = group.create_dataset({ name: leaf, data: typed, shape, ...(compress ? { compression: this.compression, chunks } : {}) });
     for (const [k, v] of Object.entries(options.attrs ?? {})) ds.create_attribute(k, v);
+    // The CRC-32C of the values, checked by H5Array.read on a whole read (h5py ignores it).
+    if (!(CHECKSUM_ATTR in (options.attrs ?? {}))) ds.create_attribute(CHECKSUM_ATTR, checksumOf(typed));
   }
 
   /** Attributes on the root ('/') or on a dataset already written. */
