@@ -15,6 +15,7 @@ import { runFromText, runSpec } from '../lib/train/run';
 import { LOCK_FILE, lockRunDir } from '../lib/train/run_lock';
 import { CubeDataset, cubeNames } from '../lib/data/cubes';
 import { writeH5 } from '../lib/data/hdf5';
+import { CSVLogger } from '../lib/train/csv_logger';
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `hl-hard-${name}-`));
 
@@ -203,4 +204,20 @@ test('HDF5 cube files: random bytes inside a dataset fail the checksum hyperlab 
   assert.throws(() => n2.get(0), /dataset 'gr_seed0000' holds NaN at element 42 \(not a number\): the file is damaged/);
   assert.throws(() => n2.readSlab(0, [[0, 1]]), /gr_seed0000' holds NaN at element 42/);
   n2.close();
+});
+
+test('a truncated HDF5 file fails with one message naming it and the cause, without HDF5-DIAG noise on stderr', async () => {
+  const dir = tmp('trunc');
+  const file = path.join(dir, 'cubes.h5');
+  fs.copyFileSync(path.join(__dirname, '..', '..', 'datasets', 'cubes', 'cubes_s64.h5'), file);
+  fs.truncateSync(file, 300000);
+  const script = `require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'data', 'cubes.js'))}).CubeDataset.open(${JSON.stringify(file)}, { seeds: [0] }).then(() => console.log('opened'), (e) => console.log(e.message));`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.match(r.stdout, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} could not be opened as HDF5 \\(.*truncated file.*\\): the file is damaged or truncated`));
+  assert.equal(r.stderr, '', 'nothing from the HDF5 library on stderr');
+});
+
+test('a full disk (ENOSPC) while logging names the file', () => {
+  const logger = new CSVLogger('/dev/full', { overwrite: true });
+  assert.throws(() => logger.onEpochEnd(0, { loss: 1 }), /could not write \/dev\/full: ENOSPC.*free disk space/);
 });

@@ -67,7 +67,10 @@ export function loadH5wasm(): Promise<H5wModule> {
         throw new Error(`reading HDF5 files needs the h5wasm package (npm install h5wasm); loading 'h5wasm/node' failed: ${(e as Error).message}`);
       }
       const h5 = (mod.default ?? mod) as H5wModule;
-      await h5.ready;
+      const lib = (await h5.ready) as unknown as { activate_throwing_error_handler?: () => number };
+      // HDF5 errors as exceptions (hdf5Reason() shortens them) instead of ~20 lines of
+      // HDF5-DIAG on stderr before our own message.
+      lib?.activate_throwing_error_handler?.();
       return h5;
     })();
     loading.catch(() => {
@@ -119,6 +122,13 @@ function hasHdf5Signature(file: string): boolean {
 
 const fmtShape = (s: readonly (number | null)[]) => `[${s.map((d) => (d === null ? '*' : d)).join(', ')}]`;
 
+/** The innermost cause of an HDF5 error stack ('... in H5Fopen(): unable to open file' -> its last line's text). */
+export function hdf5Reason(err: unknown): string {
+  const text = String((err as Error)?.message ?? err);
+  const causes = [...text.matchAll(/line \d+ in (\w+)\(\): ([^\n]+)/g)].map((m) => `${m[1]}: ${m[2].trim()}`);
+  return causes.length ? causes[causes.length - 1] : text.split('\n')[0].slice(0, 200);
+}
+
 /** The attribute holding the CRC-32C of a dataset's values, written by H5Writer. */
 export const CHECKSUM_ATTR = 'hyperlab_crc32c';
 
@@ -144,7 +154,12 @@ export class H5Array {
    * array h5wasm gives (Float32Array for float32 data, Float64Array for float64...).
    */
   read(ranges: Slice[] = []): TypedArray | BigInt64Array | BigUint64Array {
-    const data = this.ds.slice(ranges) as TypedArray;
+    let data: TypedArray;
+    try {
+      data = this.ds.slice(ranges) as TypedArray;
+    } catch (err) {
+      throw new Error(`${this.file.path}: reading dataset '${this.name}' failed (${hdf5Reason(err)}): the file is damaged or truncated; write or copy it again`, { cause: err });
+    }
     // A dataset hyperlab wrote carries its CRC-32C: a whole read is checked against it.
     if (ranges.length === 0) {
       const stored = this.ds.attrs[CHECKSUM_ATTR]?.value;
@@ -198,7 +213,12 @@ export class H5File {
       throw new Error(`${abs} could not be opened as HDF5: it does not start with the HDF5 signature (is it a text file, another format, or an unfinished download?)`);
     }
     const h5 = await loadH5wasm();
-    const handle = new h5.File(abs, 'r');
+    let handle: H5wFile;
+    try {
+      handle = new h5.File(abs, 'r');
+    } catch (err) {
+      throw new Error(`${abs} could not be opened as HDF5 (${hdf5Reason(err)}): the file is damaged or truncated (an unfinished download or copy?); write or copy it again`, { cause: err });
+    }
     if (handle.file_id < 0n) {
       throw new Error(`${abs} could not be opened as HDF5: is it an HDF5 file (not, e.g., a text file or an unfinished download)?`);
     }

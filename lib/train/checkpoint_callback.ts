@@ -57,9 +57,14 @@ export class ModelCheckpoint extends Callback {
     const n = h.epoch.length;
     const file = path.join(this.dir, HISTORY_FILE);
     const row = (i: number) => JSON.stringify(Object.fromEntries(Object.keys(h).map((k) => [k, encodeNumber(h[k][i])]))) + '\n';
-    fs.mkdirSync(this.dir, { recursive: true });
-    if (this.historyRows === null) fs.writeFileSync(file, Array.from({ length: n }, (_, i) => row(i)).join(''));
-    else if (n > this.historyRows) fs.appendFileSync(file, Array.from({ length: n - this.historyRows }, (_, i) => row(this.historyRows! + i)).join(''));
+    try {
+      fs.mkdirSync(this.dir, { recursive: true });
+      if (this.historyRows === null) fs.writeFileSync(file, Array.from({ length: n }, (_, i) => row(i)).join(''));
+      else if (n > this.historyRows) fs.appendFileSync(file, Array.from({ length: n - this.historyRows }, (_, i) => row(this.historyRows! + i)).join(''));
+    } catch (err) {
+      this.historyRows = null; // rewrite it whole next time
+      throw new Error(`could not write ${file}: ${(err as Error).message} (free disk space or fix the folder's permissions, then rerun to resume)`, { cause: err });
+    }
     this.historyRows = n;
     return n;
   }
