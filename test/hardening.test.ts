@@ -11,11 +11,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runSpecFromText, RunFileError } from '../lib/config';
-import { runFromText, runSpec } from '../lib/train/run';
-import { LOCK_FILE, lockRunDir } from '../lib/train/run_lock';
+import { runFromText, runSpec } from '../lib/runs/run';
+import { LOCK_FILE, lockRunDir } from '../lib/runs/run_lock';
 import { CubeDataset, cubeNames } from '../lib/data/cubes';
 import { writeH5 } from '../lib/data/hdf5';
-import { CSVLogger } from '../lib/train/csv_logger';
+import { CSVLogger } from '../lib/callbacks/csv_logger';
 
 const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `hl-hard-${name}-`));
 

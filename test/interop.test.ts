@@ -13,11 +13,11 @@ import { runSpecFromText, RunFileError } from '../lib/config';
 import { NumpyRandomState, sklearnShuffleIndices, sklearnTrainTestSplit } from '../lib/data/numpy_random';
 import { parseXyz } from '../lib/data/xanes';
 import { makeDescriptor } from '../lib/data/descriptors';
-import { loadXanesArrays, xanesLoaders } from '../lib/train/xanes_run';
+import { loadXanesArrays, xanesLoaders } from '../lib/runs/xanes_data';
 import * as YAML from 'yaml';
 import { useBackend } from '../lib';
 import { importXanesnet, findTorchPython } from '../lib/interop/xanesnet_import';
-import { predictRun } from '../lib/train/predict';
+import { predictRun } from '../lib/runs/predict';
 import { loadFixture } from './helpers';
 
 const fx = loadFixture('interop');

@@ -24,8 +24,8 @@ import { runSpecFromText, RunSpec, XanesDataSpec } from '../config';
 import { makeDescriptor } from '../data/descriptors';
 import { readSpectrum } from '../data/xanes';
 import { buildModel } from '../models/registry';
-import { loadSafetensors } from '../train/safetensors';
-import { saveCheckpoint } from '../train/checkpoint';
+import { loadSafetensors } from '../io/safetensors';
+import { saveCheckpoint } from '../io/checkpoint';
 
 export interface ImportOptions {
   /** The input (run) file the model was trained with; default: the one .yaml in MODEL_DIR besides metadata.yaml. */
