@@ -165,7 +165,7 @@ test('export: metrics and predictions round-trip through CSV, Parquet and HDF5; 
   // Weights: byte for byte the best checkpoint's model file.
   const ck = JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoints', 'best', 'checkpoint.json'), 'utf8'));
   assert.ok(fs.readFileSync(path.join(out, 'model.safetensors')).equals(fs.readFileSync(path.join(runDir, 'checkpoints', 'best', ck.files.model.file))));
-  assert.ok('dense_layers.1.weight' in readSafetensors(path.join(out, 'model.safetensors')).tensors);
+  assert.ok('dense_layers.1.0.weight' in readSafetensors(path.join(out, 'model.safetensors')).tensors);
   // Nothing is replaced without --overwrite.
   await assert.rejects(exportRun(runDir, { what: 'metrics', format: 'h5', out }), /already exist.*nothing was written.*--overwrite/);
 });
@@ -204,8 +204,8 @@ test('CLI errors say what is wrong, where, and what to do', async () => {
   const fresh = path.join(tmp, 'fresh-run');
   fs.mkdirSync(fresh);
   fs.copyFileSync(path.join(runDir, 'config.json'), path.join(fresh, 'config.json'));
-  await assert.rejects(cli('predict', fresh, '--backend', 'cpu'), (e: Error) => e.message.includes(path.join(fresh, 'checkpoints', 'best')) && /no usable checkpoint.*hyperlab train/.test(e.message));
-  await assert.rejects(cli('export', fresh, '--what', 'weights', '--out', path.join(tmp, 'x'), '--backend', 'cpu'), /no usable checkpoint/);
+  await assert.rejects(cli('predict', fresh, '--backend', 'cpu'), (e: Error) => e.message.includes(path.join(fresh, 'checkpoints', 'best')) && /no checkpoint in.*hyperlab train/.test(e.message));
+  await assert.rejects(cli('export', fresh, '--what', 'weights', '--out', path.join(tmp, 'x'), '--backend', 'cpu'), /no checkpoint in/);
   await assert.rejects(cli('export', runDir, '--format', 'xlsx'), /--format must be one of csv, parquet, h5/);
   await assert.rejects(cli('predict', runDir, '--checkpoint', 'newest', '--backend', 'cpu'), /--checkpoint must be best or last/);
   // A cube run whose model this hyperlab does not have.

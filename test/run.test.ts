@@ -170,7 +170,7 @@ test('augmentation and the Fourier transform of the spectra change the data as X
   const ft = await runFromText(base + 'fourier_transform: True\n', path.join(dir, 'ft.yaml'), { verbose: false });
   ft.dispose();
   assert.equal(JSON.parse(fs.readFileSync(path.join(ft.runDir, 'split.json'), 'utf8')).fourier, 'y');
-  assert.equal((ft.trainer.model as any).dense_layers[2].outFeatures, 452, 'the model predicts the 2L-point transform');
+  assert.equal((ft.trainer.model as any).dense_layers[2][0].outFeatures, 452, 'the model predicts the 2L-point transform');
 });
 
 test('a onecycle schedule in a run file spans every batch of every epoch', async () => {

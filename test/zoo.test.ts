@@ -277,6 +277,63 @@ testOnBackends('aegan task: gen_update, dis_update and the logging pass follow P
   assert.notEqual(t.intended.adam.steps[0].loss_dis, t.original.adam.steps[0].loss_dis, 'the two discriminator losses differ');
 });
 
+test("mlp and lstm state-dict keys are XANESNET's (dense_layers.<last>.0.*, fc.*); hyperlab's older keys still load", async () => {
+  await hl.useBackend('cpu');
+  const mlp = modelOf(byName('mlp_spec_2023'));
+  const keys = Object.keys(mlp.stateDict());
+  assert.deepEqual(keys.slice(-2), ['dense_layers.4.0.weight', 'dense_layers.4.0.bias'], 'the output Linear sits in its own Sequential, as in XANESNET');
+  const lstm = modelOf(byName('lstm_spec_2023'));
+  assert.deepEqual(Object.keys(lstm.stateDict()).filter((k) => !k.startsWith('lstm.')), ['fc.0.weight', 'fc.0.bias', 'fc.1.weight', 'fc.3.weight', 'fc.3.bias']);
+  // A state dict saved by hyperlab before the change (old keys) loads strictly, with one note.
+  const before = tf.memory().numTensors;
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(String(m));
+  try {
+    for (const [m, rename, back] of [
+      [mlp, (k: string) => k.replace(/^dense_layers\.4\.0\./, 'dense_layers.4.'), (k: string) => k.replace(/^dense_layers\.4\.(weight|bias)$/, 'dense_layers.4.0.$1')],
+      [lstm, (k: string) => k.replace(/^fc\./, 'dense_layers.'), (k: string) => k.replace(/^dense_layers\./, 'fc.')],
+    ] as const) {
+      const fresh = Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [rename(k), tf.add(t, 1)]));
+      m.loadStateDict(fresh, true);
+      const own = m.stateDict();
+      for (const [k, t] of Object.entries(fresh)) {
+        const target = own[back(k)];
+        assert.ok(target, `${k} landed somewhere`);
+        assert.deepEqual(Array.from(target.dataSync()), Array.from(t.dataSync()), `${k}: the old key's values were loaded`);
+      }
+      disposeAll(fresh);
+    }
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 2, 'one note per model kind');
+  assert.match(warnings[0], /mlp: .*dense_layers\.4\.weight -> dense_layers\.4\.0\.weight/);
+  assert.match(warnings[1], /lstm: .*dense_layers\.0\.weight -> fc\.0\.weight/);
+  assert.equal(tf.memory().numTensors, before, 'no tensors leak');
+  mlp.dispose();
+  lstm.dispose();
+});
+
+test('n_hl 1 builds the documented single dense layer and warns what XANESNET would do', async () => {
+  await hl.useBackend('cpu');
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (m: string) => warnings.push(String(m));
+  let m: hl.Module;
+  try {
+    m = modelOf(byName('mlp_nhl1_2023'));
+  } finally {
+    console.warn = warn;
+  }
+  assert.deepEqual(Object.entries(m.stateDict()).map(([k, t]) => [k, t.shape]), [['dense_layers.0.0.weight', [5, 7]], ['dense_layers.0.0.bias', [5]]]);
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /Linear\(7, 5\)/, 'says what hyperlab builds');
+  assert.match(warnings[0], /Linear\(int\(16 \/ 0\.5\) = 32, 5\) and fail on its first forward pass/, 'says what the original would do');
+  assert.match(warnings[0], /set n_hl: 2/, 'says how to get one hidden layer');
+  m.dispose();
+});
+
 test('aegan optimizers: gen gets every parameter without "dis" in its name, dis gets dis_a and dis_b', async () => {
   await hl.useBackend('cpu');
   const m = new XanesAEGAN({ nIn: 5, nOut: 7, hiddenSize: 4 });

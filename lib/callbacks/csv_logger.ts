@@ -6,6 +6,16 @@
 import * as fs from 'node:fs';
 import { Callback, Logs } from '../train/callback';
 
+/** Write or append, naming the file when the disk is full or the folder is gone (ENOSPC, EACCES, ...). */
+function writeOrSay(file: string, how: 'w' | 'a', text: string): void {
+  try {
+    if (how === 'w') fs.writeFileSync(file, text);
+    else fs.appendFileSync(file, text);
+  } catch (err) {
+    throw new Error(`could not write ${file}: ${(err as Error).message} (free disk space or fix the folder's permissions, then rerun to resume)`, { cause: err });
+  }
+}
+
 export class CSVLogger extends Callback {
   private columns: string[] | null = null;
 
@@ -29,13 +39,13 @@ export class CSVLogger extends Callback {
     const lines = fs.readFileSync(this.file, 'utf8').split('\n').filter(Boolean);
     this.columns = lines[0].split(',');
     const keep = [lines[0], ...lines.slice(1).filter((l) => Number(l.split(',')[0]) < done)];
-    fs.writeFileSync(this.file, keep.join('\n') + '\n');
+    writeOrSay(this.file, 'w', keep.join('\n') + '\n');
   }
 
   onEpochEnd(epoch: number, logs: Logs): void {
     if (!this.columns) {
       this.columns = ['epoch', ...Object.keys(logs)];
-      fs.writeFileSync(this.file, this.columns.join(',') + '\n');
+      writeOrSay(this.file, 'w', this.columns.join(',') + '\n');
     } else {
       // A value seen for the first time (validation every n epochs): widen the file,
       // earlier rows get an empty cell.
@@ -44,10 +54,10 @@ export class CSVLogger extends Callback {
         const lines = fs.readFileSync(this.file, 'utf8').split('\n').filter(Boolean);
         this.columns = [...this.columns, ...added];
         const rows = lines.slice(1).map((l) => l + ','.repeat(added.length));
-        fs.writeFileSync(this.file, [this.columns.join(','), ...rows].join('\n') + '\n');
+        writeOrSay(this.file, 'w', [this.columns.join(','), ...rows].join('\n') + '\n');
       }
     }
     const row = this.columns.map((c) => (c === 'epoch' ? String(epoch) : logs[c] === undefined ? '' : String(logs[c])));
-    fs.appendFileSync(this.file, row.join(',') + '\n');
+    writeOrSay(this.file, 'a', row.join(',') + '\n');
   }
 }

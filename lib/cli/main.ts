@@ -12,6 +12,7 @@ import { registerReport } from './report';
 import { registerExport } from './export';
 import { registerLessons } from './lessons';
 import { registerSweep } from './sweep';
+import { registerImportXanesnet } from './import_xanesnet';
 
 export function makeProgram(): Command {
   const program = new Command();
@@ -26,6 +27,7 @@ export function makeProgram(): Command {
   registerReport(program);
   registerExport(program);
   registerSweep(program);
+  registerImportXanesnet(program);
   registerLessons(program);
   return program;
 }

@@ -15,9 +15,20 @@ export function registerTrain(program: Command): void {
     .argument('[runfile]', `a run file (default: the embedded ${DEFAULT_RUN})`)
     .option('--backend <name>', 'cpu, wasm, webgpu or tensorflow (default: the run file, else the fastest available; hyperlab device lists them)')
     .option('--no-progress', 'no progress bar, one line per epoch')
-    .action(async (runfile: string | undefined, opts: { backend?: string; progress: boolean }) => {
+    .option('--restart', 'start the run over; the old run directory is kept as <name>.before-restart-<time>')
+    .option('--resume-from <which>', 'resume from checkpoints/last (default) or checkpoints/best (the way out when last is damaged)')
+    .action(async (runfile: string | undefined, opts: { backend?: string; progress: boolean; restart?: boolean; resumeFrom?: string }) => {
       const file = runfile ?? path.join(packageRoot(), DEFAULT_RUN);
-      const result = await runFromFile(file, { backend: opts.backend, progress: opts.progress ? undefined : 'lines' });
+      if (opts.resumeFrom !== undefined && opts.resumeFrom !== 'last' && opts.resumeFrom !== 'best') {
+        throw new Error(`--resume-from takes last or best, got '${opts.resumeFrom}'`);
+      }
+      if (opts.restart && opts.resumeFrom) throw new Error('--restart starts over and --resume-from resumes: give one of them');
+      const result = await runFromFile(file, {
+        backend: opts.backend,
+        progress: opts.progress ? undefined : 'lines',
+        restart: opts.restart,
+        resumeFrom: opts.resumeFrom as 'last' | 'best' | undefined,
+      });
       const h = result.history;
       const last = h.epoch.length - 1;
       if (last >= 0) {

@@ -24,6 +24,7 @@
 import { getLoss } from '../losses/registry';
 import { scheduleFromConfig } from '../optim/schedules';
 import { makeDescriptor } from '../data/descriptors';
+import { safetyProblems } from './safety';
 import type { LossSpec, RunSpec, XanesDataSpec } from './spec';
 
 type Where = (path: string[]) => string;
@@ -52,7 +53,11 @@ const USED_2024: Record<string, string[]> = {
   cnn: ['hidden_size', 'num_conv_layers', 'out_channel', 'channel_mul', 'kernel_size', 'stride', 'dropout', 'activation'],
   ae_cnn: ['hidden_size', 'num_conv_layers', 'out_channel', 'channel_mul', 'kernel_size', 'stride', 'dropout', 'activation'],
   lstm: ['hidden_size', 'hidden_out_size', 'num_layers', 'dropout', 'activation'],
-  aegan_mlp: ['hidden_size', 'num_hidden_layers_gen', 'num_hidden_layers_shared', 'num_hidden_layers_dis', 'activation'],
+  aegan_mlp: [
+    'hidden_size', 'num_hidden_layers_gen', 'num_hidden_layers_shared', 'num_hidden_layers_dis', 'activation',
+    // XANESNET 2024-03's names for the same, and its optimisers and losses (runspec.ts moves them).
+    'n_hl_gen', 'n_hl_shared', 'n_hl_dis', 'lr_gen', 'lr_dis', 'optim_fn_gen', 'optim_fn_dis', 'loss_gen', 'loss_dis',
+  ],
 };
 
 /** A value that cannot mislead: null, or a dropout of 0. */
@@ -86,9 +91,20 @@ function checkLoss(loss: LossSpec, raw: any, path: string[], where: Where, regAl
 }
 
 /** The problems of a validated run file once normalised (an empty list when it is fine). */
-export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: Where): string[] {
+export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: Where, notes: string[] = []): string[] {
   const problems: string[] = [];
   const hl = raw.hyperlab ?? {};
+  // Non-finite numbers, run names outside runs/, models too big to build (safety.ts).
+  let nIn: number | null = null;
+  if (spec.data.kind === 'xanes' && spec.mode !== 'train_xanes') {
+    try {
+      nIn = makeDescriptor((spec.data as XanesDataSpec).descriptor).length;
+    } catch {
+      nIn = null; // reported below with the descriptor's own message
+    }
+  }
+  const unsafe = safetyProblems(raw, spec, where, nIn);
+  if (unsafe.length) return unsafe;
   if (hl.checkpoint_every !== undefined && hl.checkpoint_every !== 1) {
     problems.push(
       `${at(where, ['hyperlab', 'checkpoint_every'])}: hyperlab writes checkpoints/last after every epoch (that is what makes a rerun resume exactly); ` +
@@ -96,7 +112,7 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
     );
   }
   if (spec.style === 'raccoon') {
-    for (const key of ['mode', 'model', 'val_split', 'max_samples']) {
+    for (const key of ['mode', 'model', 'val_split', 'max_samples', 'row_order', 'coordinates']) {
       if (hl[key] !== undefined) {
         problems.push(`${at(where, ['hyperlab', key])}: hyperlab.${key} is for XANESNET run files; a RACCOON/PENGUIN run takes its model from model_params and its data from data_params: remove it`);
       }
@@ -150,7 +166,13 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   }
 
   // --- losses ---
-  const noReg = isAegan || type.startsWith('ae_') ? `XANESNET adds L1/L2 regularisation to mlp, cnn and lstm only; ${type} trains without it` : null;
+  const noReg = isAegan ? `hyperlab adds L1/L2 regularisation to mlp, cnn and lstm only; ${type} trains without it` : null;
+  // XANESNET's own autoencoder example files (2024 inputs/in_ae_*.yaml) set L2, which it reads and
+  // ignores: accepted, with a note that it has no effect (here either).
+  const aeReg = !isAegan && type.startsWith('ae_') && h.loss?.loss_reg_type && String(h.loss.loss_reg_type).toLowerCase() !== 'none';
+  if (aeReg) {
+    notes.push(`${at(where, ['hyperparams', 'loss', 'loss_reg_type'])}: XANESNET trains its autoencoders without regularisation (it ignores loss_reg_type), and so does hyperlab: ${h.loss.loss_reg_type} has no effect on ${type}`);
+  }
   if (isAegan) {
     const genKey = h.loss_gen !== undefined ? 'loss_gen' : 'loss';
     checkLoss(spec.train.loss, h[genKey], ['hyperparams', genKey], where, noReg, problems);
@@ -221,6 +243,12 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   // --- model_eval, optuna, the descriptor ---
   if (d.modelEval && hl.val_split !== undefined) {
     problems.push(`${at(where, ['hyperlab', 'val_split'])}: with model_eval the split is XANESNET's 75/15/10 (training/validation/evaluation); remove val_split or set model_eval to False`);
+  }
+  if (raw.optuna === true) {
+    problems.push(
+      `${at(where, ['optuna'])}: hyperlab has no Optuna search; search with \`hyperlab sweep RUN.yaml --param hyperparams.lr=1e-3,1e-4\` ` +
+        '(or --random N with --range FIELD=min:max; README, "Run files") and set optuna to False',
+    );
   }
   if (raw.optuna_params?.tune) {
     problems.push(

@@ -140,6 +140,8 @@ function xanesRunSpec(p: ParsedRunFile, x: XanesPieces): RunSpec {
       ensemble: r.ensemble ? { nEns: r.ensemble_params?.n_ens, seeds: x.ensembleSeeds ?? [] } : null,
       modelEval: x.modelEval,
       maxSamples: hl.max_samples ?? null,
+      rowOrder: hl.row_order ?? 'hyperlab',
+      coordinates: hl.coordinates ?? 'float64',
       varianceThreshold: x.varianceThreshold,
     },
     train: {
@@ -224,9 +226,14 @@ function fromXanes2024(p: ParsedRunFile): RunSpec {
   const hl = r.hyperlab ?? {};
   const type = String(r.model.type).toLowerCase();
   const isAegan = type === 'aegan_mlp';
+  // XANESNET 2024-03 keeps aegan_mlp's layer counts (n_hl_*), optimisers and losses in model.params.
+  const { n_hl_gen, n_hl_shared, n_hl_dis, lr_gen, lr_dis, optim_fn_gen, optim_fn_dis, loss_gen, loss_dis, ...modelParams } = r.model.params ?? {};
+  const renamed = { num_hidden_layers_gen: n_hl_gen, num_hidden_layers_shared: n_hl_shared, num_hidden_layers_dis: n_hl_dis };
+  for (const [k, v] of Object.entries(renamed)) if (v !== undefined && modelParams[k] === undefined) modelParams[k] = v;
+  const g = { lr_gen: lr_gen ?? h.lr_gen, lr_dis: lr_dis ?? h.lr_dis, optim_gen: optim_fn_gen ?? h.optim_fn, optim_dis: optim_fn_dis ?? h.optim_fn, loss_gen: loss_gen ?? h.loss_gen, loss_dis: loss_dis ?? h.loss_dis };
   return xanesRunSpec(p, {
     type,
-    params: { ...(r.model.params ?? {}) },
+    params: modelParams,
     mode: r.mode ?? hl.mode ?? (isAegan ? 'train_aegan' : 'train_xyz'),
     xyzPath: resolvePath(r.xyz_path, p.file),
     xanesPath: resolvePath(r.xanes_path, p.file),
@@ -234,14 +241,14 @@ function fromXanes2024(p: ParsedRunFile): RunSpec {
     kfoldSeed: r.kfold_params?.seed ?? h.seed ?? 2021,
     weightSeed: h.weight_seed ?? null,
     epochs: h.epochs,
-    lr: isAegan ? h.lr_gen ?? h.lr ?? 1e-3 : h.lr ?? 1e-3,
-    optimizer: String(h.optim_fn ?? 'adam').toLowerCase(),
-    loss: loss2023(isAegan ? h.loss_gen ?? h.loss : h.loss),
-    dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
+    lr: isAegan ? g.lr_gen ?? h.lr ?? 1e-3 : h.lr ?? 1e-3,
+    optimizer: String((isAegan ? g.optim_gen : h.optim_fn) ?? 'adam').toLowerCase(),
+    loss: loss2023(isAegan ? g.loss_gen ?? h.loss : h.loss),
+    dis: isAegan ? { lr: g.lr_dis ?? 1e-4, optimizer: String(g.optim_dis ?? 'adam').toLowerCase(), loss: loss2023(g.loss_dis, 'bce') } : null,
     scheduler: r.lr_scheduler && r.scheduler_params ? (({ type: t, ...rest }) => ({ type: String(t ?? 'step').toLowerCase(), params: rest }))(r.scheduler_params) : null,
     standardScaler: r.standardscaler ?? false,
     fourier: { enabled: r.fourier_transform ?? false, concat: r.fourier_params?.concat ?? false },
-    augment: r.data_augment && r.augment_params ? r.augment_params : null,
+    augment: r.data_augment && r.augment_params ? (({ augment_params: nested, ...a }) => ({ ...(nested ?? {}), ...a }))(r.augment_params) : null,
     bootstrapSeeds: r.bootstrap_params?.weight_seed,
     ensembleSeeds: r.ensemble_params?.weight_seed,
     modelEval: h.model_eval ?? false,
@@ -314,8 +321,10 @@ export function toRunSpec(parsed: ParsedRunFile): RunSpec {
   if (spec.style !== 'raccoon') {
     spec.train.loadGuess = loadGuessFromRunFile(parsed.raw, spec.style, spec.model.type, (p) => resolvePath(p, parsed.file), where, problems);
   }
-  problems.push(...runFileProblems(parsed.raw, spec, where));
+  const notes: string[] = [];
+  problems.push(...runFileProblems(parsed.raw, spec, where, notes));
   if (problems.length) throw new RunFileError(parsed.file, problems);
+  for (const n of notes) console.warn(`${parsed.file}: note: ${n}`);
   return spec;
 }
 

@@ -65,6 +65,9 @@ const descriptor = obj(
       alpha: num,
       use_charge: bool,
       use_spin: bool,
+      // wACSF's radial-function layouts; XANESNET passes them straight to its WACSF (DOI 10.1063/1.5019667).
+      g2_parameterisation: { enum: ['shifted', 'centred'] },
+      g4_parameterisation: { enum: ['shifted', 'centred'] },
     }),
   },
   ['type'],
@@ -104,6 +107,10 @@ export const hyperlabBlock = obj({
   model: { enum: XANES_MODELS },
   val_split: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
   max_samples: posInt,
+  // XANESNET's row order (numpy RandomState(seed) shuffle, scikit-learn split with random_state 42)
+  // instead of hyperlab's generator; and its float32 reading of .xyz coordinates.
+  row_order: { enum: ['hyperlab', 'xanesnet'] },
+  coordinates: { enum: ['float64', 'float32'] },
   early_stopping: earlyStopping,
   checkpoint_every: posInt,
   grad_clip: obj({ max_norm: num, value: num }),
@@ -216,6 +223,17 @@ export const xanesnet2024 = obj(
           num_hidden_layers_gen: posInt,
           num_hidden_layers_shared: posInt,
           num_hidden_layers_dis: posInt,
+          // aegan_mlp as XANESNET 2024-03 (6fd195f9) writes it: its own names, and its optimisers
+          // and losses inside model.params (inputs/in_aegan_mlp.yaml).
+          n_hl_gen: posInt,
+          n_hl_shared: posInt,
+          n_hl_dis: posInt,
+          lr_gen: num,
+          lr_dis: num,
+          optim_fn_gen: ciEnum(OPTIMIZERS),
+          optim_fn_dis: ciEnum(OPTIMIZERS),
+          loss_gen: loss2023,
+          loss_dis: loss2023,
         }),
       },
       ['type'],
@@ -244,17 +262,30 @@ export const xanesnet2024 = obj(
     lr_scheduler: bool,
     scheduler_params: obj({ type: ciEnum(SCHEDULERS), ...(schedulerParam.properties as object) }),
     data_augment: bool,
-    augment_params: obj({ type: ciEnum(['random_noise', 'random_combination']), augment_mult: posInt, normal_mean: num, normal_sd: num }),
+    // normal_mean / normal_sd at the top of augment_params, or nested in augment_params.augment_params
+    // as XANESNET 2024's inputs/in_aegan_mlp.yaml writes them.
+    augment_params: obj({
+      type: ciEnum(['random_noise', 'random_combination']),
+      augment_mult: posInt,
+      normal_mean: num,
+      normal_sd: num,
+      augment_params: obj({ normal_mean: num, normal_sd: num }),
+    }),
     bootstrap: bool,
     bootstrap_params: obj({ n_boot: posInt, n_size: num, weight_seed: seedList }),
     ensemble: bool,
     ensemble_params: obj({ n_ens: posInt, weight_seed: seedList }),
     freeze: bool,
     // XANESNET 2024's freeze (xanesnet/freeze.py): the model directory and n_<part> first layers to freeze.
-    freeze_params: obj({ model_path: str, ...Object.fromEntries(['dense', 'conv', 'lstm', 'encoder', 'decoder', ...AEGAN_PARTS].map((p) => [`n_${p}`, count])) }),
+    // `n__encoder2` is the spelling in XANESNET 2024's own inputs/in_aegan_mlp.yaml (with freeze: False);
+    // with freeze: True it is refused (lib/config/load_guess.ts), as XANESNET fails on it too.
+    freeze_params: obj({ model_path: str, n__encoder2: count, ...Object.fromEntries(['dense', 'conv', 'lstm', 'encoder', 'decoder', ...AEGAN_PARTS].map((p) => [`n_${p}`, count])) }),
     fourier_transform: bool,
     fourier_params: obj({ concat: bool }),
     standardscaler: bool,
+    // Optuna search (xanesnet/optuna.py): accepted when off; `optuna: True` is refused in checks.ts.
+    optuna: bool,
+    optuna_params: { type: 'object' },
     hyperlab: hyperlabBlock,
   },
   ['xyz_path', 'xanes_path', 'model', 'hyperparams'],

@@ -37,6 +37,14 @@ export interface XanesDataSpec {
   /** XANESNET's model_eval: a 75/15/10 split and invariance tests on the evaluation rows (lib/runs/model_eval.ts). */
   modelEval: boolean;
   maxSamples: number | null;
+  /**
+   * 'hyperlab' (default): rows shuffled and split by hyperlab's seeded generator. 'xanesnet':
+   * numpy's RandomState(seed) shuffle and scikit-learn's split with random_state 42, as the
+   * original calls them, so the training and validation rows are the original's (lib/data/numpy_random.ts).
+   */
+  rowOrder: 'hyperlab' | 'xanesnet';
+  /** .xyz coordinates as written ('float64', default) or rounded to float32 as XANESNET reads them. */
+  coordinates: 'float64' | 'float32';
   /** Drop input features whose training variance is at or below this (lib/data/variance_threshold.ts); 0: keep all. */
   varianceThreshold: number;
 }

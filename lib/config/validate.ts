@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import Ajv, { ErrorObject } from 'ajv';
 import { closest } from 'fastest-levenshtein';
+import { refusedFeatures } from './refused';
 import { isMap, isSeq, LineCounter, parseDocument, Node as YamlNode } from 'yaml';
 import { raccoon, xanesnet2023, xanesnet2024 } from './schema';
 
@@ -123,6 +124,11 @@ export function parseRunFile(text: string, file = '<run file>'): ParsedRunFile {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new RunFileError(file, ['the file must be a YAML mapping of settings (key: value lines)']);
   }
+  const refused = refusedFeatures(raw, (p) => {
+    const line = lineOf(doc, lc, p);
+    return `${p.join('.')}${line ? ` (${line})` : ''}`;
+  });
+  if (refused.length) throw new RunFileError(file, refused);
   const style = detectStyle(raw);
   if (!style) {
     throw new RunFileError(file, [

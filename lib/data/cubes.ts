@@ -149,12 +149,31 @@ export class CubeDataset implements Dataset<CubeSample> {
     return { seed, kind, name: cubeNames(seed)[kind], label: kind === 'gr' ? 1 - this.targetNoise : this.targetNoise };
   }
 
+  /**
+   * Damaged data must not train silently: a NaN or infinite value, or one beyond 1e30
+   * (random bytes read as float32 often are), stops the read with the file, dataset and place.
+   * (A whole-cube read is also checked against the checksum hyperlab stores: hdf5.ts.)
+   */
+  private checkValues(values: Float32Array, index: number, offset = 0): void {
+    for (let k = 0; k < values.length; k++) {
+      const v = values[k];
+      if (!(Math.abs(v) <= 1e30)) {
+        const { name } = this.itemInfo(index);
+        throw new Error(
+          `${this.file.path}: dataset '${name}' holds ${v} at element ${offset + k} (${Number.isFinite(v) ? 'far beyond any density contrast' : 'not a number'}): ` +
+            'the file is damaged or not a cube file. Write it again (hyperlab\'s cube generator) or restore it from its source',
+        );
+      }
+    }
+  }
+
   /** Item i: the whole cube (read now) and its label. */
   get(index: number): CubeSample {
     const { kind, label } = this.itemInfo(index);
     const raw = this.cubes[index >> 1][kind].read();
     // read() returns a fresh array, so scaling it in place changes nothing stored.
     const cube = raw instanceof Float32Array ? raw : Float32Array.from(raw as Float64Array);
+    this.checkValues(cube, index);
     if (kind === 'newton' && this.newtonAugmentation !== 1) {
       for (let k = 0; k < cube.length; k++) cube[k] *= this.newtonAugmentation;
     }
@@ -170,6 +189,7 @@ export class CubeDataset implements Dataset<CubeSample> {
     const { kind } = this.itemInfo(index);
     const raw = this.cubes[index >> 1][kind].read(ranges);
     const out = raw instanceof Float32Array ? raw : Float32Array.from(raw as Float64Array);
+    this.checkValues(out, index);
     if (kind === 'newton' && this.newtonAugmentation !== 1) for (let k = 0; k < out.length; k++) out[k] *= this.newtonAugmentation;
     return out;
   }

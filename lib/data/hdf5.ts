@@ -18,6 +18,7 @@
  * `require()` (which cannot load it). A Function-built `import()` keeps it a real
  * dynamic import in Node 20.
  */
+import { checksumOf } from './checksum';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TypedArray } from './dataset';
@@ -66,7 +67,10 @@ export function loadH5wasm(): Promise<H5wModule> {
         throw new Error(`reading HDF5 files needs the h5wasm package (npm install h5wasm); loading 'h5wasm/node' failed: ${(e as Error).message}`);
       }
       const h5 = (mod.default ?? mod) as H5wModule;
-      await h5.ready;
+      const lib = (await h5.ready) as unknown as { activate_throwing_error_handler?: () => number };
+      // HDF5 errors as exceptions (hdf5Reason() shortens them) instead of ~20 lines of
+      // HDF5-DIAG on stderr before our own message.
+      lib?.activate_throwing_error_handler?.();
       return h5;
     })();
     loading.catch(() => {
@@ -118,6 +122,16 @@ function hasHdf5Signature(file: string): boolean {
 
 const fmtShape = (s: readonly (number | null)[]) => `[${s.map((d) => (d === null ? '*' : d)).join(', ')}]`;
 
+/** The innermost cause of an HDF5 error stack ('... in H5Fopen(): unable to open file' -> its last line's text). */
+export function hdf5Reason(err: unknown): string {
+  const text = String((err as Error)?.message ?? err);
+  const causes = [...text.matchAll(/line \d+ in (\w+)\(\): ([^\n]+)/g)].map((m) => `${m[1]}: ${m[2].trim()}`);
+  return causes.length ? causes[causes.length - 1] : text.split('\n')[0].slice(0, 200);
+}
+
+/** The attribute holding the CRC-32C of a dataset's values, written by H5Writer. */
+export const CHECKSUM_ATTR = 'hyperlab_crc32c';
+
 /** One dataset of an open file; reads are lazy. */
 export class H5Array {
   constructor(
@@ -140,7 +154,27 @@ export class H5Array {
    * array h5wasm gives (Float32Array for float32 data, Float64Array for float64...).
    */
   read(ranges: Slice[] = []): TypedArray | BigInt64Array | BigUint64Array {
-    return this.ds.slice(ranges) as TypedArray;
+    let data: TypedArray;
+    try {
+      data = this.ds.slice(ranges) as TypedArray;
+    } catch (err) {
+      throw new Error(`${this.file.path}: reading dataset '${this.name}' failed (${hdf5Reason(err)}): the file is damaged or truncated; write or copy it again`, { cause: err });
+    }
+    // A dataset hyperlab wrote carries its CRC-32C: a whole read is checked against it.
+    if (ranges.length === 0) {
+      const stored = this.ds.attrs[CHECKSUM_ATTR]?.value;
+      if (typeof stored === 'number' || typeof stored === 'bigint') {
+        const got = checksumOf(data);
+        const want = Number(stored) >>> 0; // h5wasm may store the uint32 as a signed int32
+        if (got !== want) {
+          throw new Error(
+            `${this.file.path}: dataset '${this.name}' does not match the checksum stored when hyperlab wrote it ` +
+              `(crc32c ${got.toString(16)}, stored ${want.toString(16)}): the file is damaged. Write it again (its generator or export) or restore it from a copy`,
+          );
+        }
+      }
+    }
+    return data;
   }
 
   /** Rows start..stop-1 along the first axis, as float32 (float data) or int32 (integer data). */
@@ -179,7 +213,12 @@ export class H5File {
       throw new Error(`${abs} could not be opened as HDF5: it does not start with the HDF5 signature (is it a text file, another format, or an unfinished download?)`);
     }
     const h5 = await loadH5wasm();
-    const handle = new h5.File(abs, 'r');
+    let handle: H5wFile;
+    try {
+      handle = new h5.File(abs, 'r');
+    } catch (err) {
+      throw new Error(`${abs} could not be opened as HDF5 (${hdf5Reason(err)}): the file is damaged or truncated (an unfinished download or copy?); write or copy it again`, { cause: err });
+    }
     if (handle.file_id < 0n) {
       throw new Error(`${abs} could not be opened as HDF5: is it an HDF5 file (not, e.g., a text file or an unfinished download)?`);
     }
@@ -330,6 +369,8 @@ export class H5Writer {
     const chunks = compress ? shape.map((d, i) => (i === 0 && shape.length > 1 ? 1 : Math.max(1, d))) : undefined;
     const ds = group.create_dataset({ name: leaf, data: typed, shape, ...(compress ? { compression: this.compression, chunks } : {}) });
     for (const [k, v] of Object.entries(options.attrs ?? {})) ds.create_attribute(k, v);
+    // The CRC-32C of the values, checked by H5Array.read on a whole read (h5py ignores it).
+    if (!(CHECKSUM_ATTR in (options.attrs ?? {}))) ds.create_attribute(CHECKSUM_ATTR, checksumOf(typed));
   }
 
   /** Attributes on the root ('/') or on a dataset already written. */

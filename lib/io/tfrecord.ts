@@ -13,23 +13,9 @@
  * masked = ((crc >>> 15) | (crc << 17)) + 0xa282ead8, modulo 2^32.
  */
 
-/** The CRC-32C of every byte value, for the byte-at-a-time algorithm. */
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    table[i] = c >>> 0;
-  }
-  return table;
-})();
+import { crc32c } from '../data/checksum';
 
-/** CRC-32C (Castagnoli) of `bytes`; crc32c("123456789") is 0xe3069283. */
-export function crc32c(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+export { crc32c };
 
 /** TensorFlow's masked CRC-32C. */
 export function maskedCrc32c(bytes: Uint8Array): number {

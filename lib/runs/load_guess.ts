@@ -19,8 +19,8 @@
  * TypeScript: export the state dict as safetensors (the error says how).
  *
  * Freezing as XANESNET counts: "the first n layers" of a part are its first n
- * nn.Sequential children (a hidden block Linear -> Dropout -> act, a conv block, ...;
- * a bare output Linear is not counted). Two lstm rules differ: the lstm part freezes
+ * nn.Sequential children (a hidden block Linear -> Dropout -> act, a conv block, the
+ * output Linear in its own Sequential, ...). Two lstm rules differ: the lstm part freezes
  * whole LSTM layers (8 parameter tensors per bidirectional layer) and the dense part
  * freezes all dense layers whatever n > 0 is (XANESNET prints a note saying so); 2023's
  * `n_freeze` freezes every parameter tensor but the last 2 * n_freeze.
@@ -170,7 +170,8 @@ export function applyFreeze(model: Module, type: string, freeze: FreezeSpec): st
   }
   for (const [part, n] of Object.entries(freeze.counts)) {
     if (!(n > 0)) continue;
-    const where = PART_PATHS[part];
+    // The lstm's dense head is `fc` (XANESNET's name), every other model's `dense_layers`.
+    const where = type === 'lstm' && part === 'dense' ? 'fc' : PART_PATHS[part];
     const container = get(model, where);
     if (!container) throw new Error(`freeze: ${type} has no ${where} for part '${part}'`);
     if (type === 'lstm' && part === 'lstm') {

@@ -85,8 +85,8 @@ function spectrumOnGrid(file: string, grid: Float64Array): Float64Array {
   return s.intensities;
 }
 
-function descriptorOf(desc: StructureDescriptor, file: string): Float64Array {
-  const f = desc.transform(readXyz(file));
+function descriptorOf(desc: StructureDescriptor, file: string, coordinates: 'float64' | 'float32' = 'float64'): Float64Array {
+  const f = desc.transform(readXyz(file, { coordinates }));
   if (f.length !== desc.length) throw new Error(`descriptor ${desc.type} gave ${f.length} features for ${file}, expected ${desc.length}`);
   return Float64Array.from(f);
 }
@@ -141,6 +141,8 @@ export function loadPredictInputs(run: RunDir, dir: Direction, grid: Float64Arra
   ids = ids.slice();
 
   const desc = makeDescriptor(d.descriptor);
+  // Coordinates read as the run read them (runs written before the option have none: float64).
+  const coords = d.coordinates ?? 'float64';
   const nIn = forward ? desc.length : grid.length;
   const nOut = forward ? grid.length : desc.length;
   const x = new Float32Array(ids.length * nIn);
@@ -149,11 +151,11 @@ export function loadPredictInputs(run: RunDir, dir: Direction, grid: Float64Arra
   let nTargets = 0;
   ids.forEach((id, i) => {
     const input = path.join(inputDir, id + inExt);
-    x.set(forward ? descriptorOf(desc, input) : spectrumOnGrid(input, grid), i * nIn);
+    x.set(forward ? descriptorOf(desc, input, coords) : spectrumOnGrid(input, grid), i * nIn);
     if (!targets) return;
     const t = path.join(targetDir!, id + outExt);
     if (!fs.existsSync(t)) return;
-    targets.set(forward ? spectrumOnGrid(t, grid) : descriptorOf(desc, t), i * nOut);
+    targets.set(forward ? spectrumOnGrid(t, grid) : descriptorOf(desc, t, coords), i * nOut);
     nTargets++;
   });
   return {

@@ -46,7 +46,10 @@ import { Callback, StopReason } from '../train/callback';
 import { ProgressBar } from '../callbacks/progress';
 import { CSVLogger } from '../callbacks/csv_logger';
 import { TensorBoardLogger } from '../callbacks/tensorboard';
-import { ModelCheckpoint, hasCheckpoint, resumeTrainer } from '../callbacks/model_checkpoint';
+import { ModelCheckpoint, checkpointState, resumeTrainer } from '../callbacks/model_checkpoint';
+import { lockRunDir } from './run_lock';
+import { subRuns } from './run_dir';
+import { CHECKPOINT_FILE } from '../io/checkpoint';
 import { NaNGuard } from '../callbacks/nan_guard';
 import { InterruptHandler } from '../callbacks/interrupt';
 import { EarlyStopping } from '../callbacks/early_stopping';
@@ -65,6 +68,13 @@ export interface RunOptions {
   progress?: boolean | 'lines';
   /** Print messages (default true). */
   verbose?: boolean;
+  /**
+   * Start the run over: an existing run directory is kept, renamed `<name>.before-restart-<time>`,
+   * and a new one is trained (`hyperlab train --restart`).
+   */
+  restart?: boolean;
+  /** Resume from checkpoints/best instead of checkpoints/last (the way out when last is damaged: `--resume-from best`). */
+  resumeFrom?: 'last' | 'best';
 }
 
 export interface RunResult {
@@ -153,20 +163,71 @@ export async function runSpec(spec: RunSpec, opts: RunOptions = {}): Promise<Run
   const device = await chooseBackend(spec, opts);
   // Fail before any work: the weights a load_guess / freeze run starts from must be readable.
   if (spec.train.loadGuess) resolveGuessSource(spec);
-  const runDir = path.join(spec.runsDir, spec.name);
-  fs.mkdirSync(runDir, { recursive: true });
-  if (!fs.existsSync(path.join(runDir, 'config.json'))) {
-    // The run file as given (or, for a run from text, as parsed).
-    if (fs.existsSync(spec.file)) fs.copyFileSync(spec.file, path.join(runDir, 'run.yaml'));
-    else fs.writeFileSync(path.join(runDir, 'run.yaml'), stringifyYaml(spec.raw));
-    fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ ...spec, raw: undefined }, null, 2));
+  const runsDir = path.resolve(spec.runsDir);
+  const runDir = path.join(runsDir, spec.name);
+  if (/^\.+$/.test(spec.name) || path.dirname(path.resolve(runDir)) !== runsDir) {
+    throw new Error(`run name '${spec.name}' would put the run in ${path.resolve(runDir)}, not in a folder of its own inside ${runsDir}: give a name with a letter or digit`);
   }
-  const d = spec.data;
-  if (d.kind === 'xanes' && (d.kfold || d.bootstrap || d.ensemble)) return runVariants(spec, runDir, device, opts);
-  const prepare = DATA_PREPARERS[spec.data.kind];
-  if (!prepare) throw new Error(`run ${spec.name}: no data preparer for '${spec.data.kind}' data`);
-  const data = await prepare(spec, runDir);
-  return runOne(spec, runDir, data, spec.train.weightSeed ?? spec.train.seed, device, opts);
+  if (opts.restart && fs.existsSync(runDir) && fs.readdirSync(runDir).length > 0) {
+    const kept = `${runDir}.before-restart-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    fs.renameSync(runDir, kept);
+    say(opts, `--restart: the old run directory is kept as ${kept}`);
+  }
+  const created = !fs.existsSync(runDir);
+  fs.mkdirSync(runDir, { recursive: true });
+  const lock = lockRunDir(runDir);
+  for (const n of lock.notes) say(opts, n);
+  try {
+    if (!fs.existsSync(path.join(runDir, 'config.json'))) {
+      // The run file as given (or, for a run from text, as parsed).
+      if (fs.existsSync(spec.file)) fs.copyFileSync(spec.file, path.join(runDir, 'run.yaml'));
+      else fs.writeFileSync(path.join(runDir, 'run.yaml'), stringifyYaml(spec.raw));
+      fs.writeFileSync(path.join(runDir, 'config.json'), JSON.stringify({ ...spec, raw: undefined }, null, 2));
+    }
+    const d = spec.data;
+    if (d.kind === 'xanes' && (d.kfold || d.bootstrap || d.ensemble)) return await runVariants(spec, runDir, device, opts);
+    const prepare = DATA_PREPARERS[spec.data.kind];
+    if (!prepare) throw new Error(`run ${spec.name}: no data preparer for '${spec.data.kind}' data`);
+    const data = await prepare(spec, runDir);
+    return await runOne(spec, runDir, data, spec.train.weightSeed ?? spec.train.seed, device, opts);
+  } catch (err) {
+    // A run that failed before its first checkpoint leaves no empty run directory behind.
+    lock.release();
+    if (created && !fs.existsSync(path.join(runDir, 'checkpoints')) && !subRuns(runDir).length) fs.rmSync(runDir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Where a run resumes from: checkpoints/last (or best with `resumeFrom: 'best'`), null for a
+ * new run. A damaged checkpoint stops the run before anything is written, naming the file
+ * and the ways out; with `resumeFrom: 'best'` the damaged one is kept aside as last.damaged-<time>.
+ */
+function resumePoint(spec: RunSpec, runDir: string, opts: RunOptions): string | null {
+  const lastDir = path.join(runDir, 'checkpoints', 'last');
+  const bestDir = path.join(runDir, 'checkpoints', 'best');
+  const last = checkpointState(lastDir);
+  const best = checkpointState(bestDir);
+  const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
+  if (opts.resumeFrom === 'best') {
+    if (best.state !== 'ok') {
+      throw new Error(`run ${spec.name}: --resume-from best, but ${bestDir} ${best.state === 'absent' ? 'does not exist' : `is damaged too (${(best as { reason: string }).reason})`}; start over with --restart`);
+    }
+    if (last.state !== 'absent') fs.renameSync(lastDir, `${lastDir}.${last.state === 'damaged' ? 'damaged' : 'replaced'}-${stamp()}`);
+    const csv = path.join(runDir, 'metrics.csv');
+    if (fs.existsSync(csv)) fs.copyFileSync(csv, path.join(runDir, `metrics.before-resume-${stamp()}.csv`));
+    return bestDir;
+  }
+  if (last.state === 'ok') return lastDir;
+  if (last.state === 'absent') return null;
+  const bestEpoch = best.state === 'ok' ? (JSON.parse(fs.readFileSync(path.join(bestDir, CHECKPOINT_FILE), 'utf8')).epoch as number) : null;
+  throw new Error(
+    `run ${spec.name}: the checkpoint to resume from is damaged: ${(last as { reason: string }).reason}. Nothing was changed. Ways out: ` +
+      (bestEpoch !== null ? `resume from checkpoints/best (epoch ${bestEpoch}) with \`hyperlab train RUN.yaml --resume-from best\` (the damaged one is kept as last.damaged-<time>); ` : '') +
+      `or start over with \`hyperlab train RUN.yaml --restart\` (the run directory ${runDir} is kept as ${path.basename(runDir)}.before-restart-<time>)`,
+  );
 }
 
 async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, opts: RunOptions): Promise<RunResult> {
@@ -310,20 +371,20 @@ function runCallbacks(spec: RunSpec, runDir: string, opts: RunOptions): Callback
   return callbacks;
 }
 
-/** Put the trainer back to checkpoints/last when the run has one (and say so); the epoch it resumes from, or null. */
-function resumeOrStart(trainer: Trainer, spec: RunSpec, runDir: string, device: DeviceReport, data: PreparedData, opts: RunOptions): number | null {
-  const last = path.join(runDir, 'checkpoints', 'last');
-  if (!hasCheckpoint(last)) {
+/** Put the trainer back to `resumeDir` (resumePoint's choice) and say so, or announce a new run; the epoch it resumes from, or null. */
+function resumeOrStart(trainer: Trainer, spec: RunSpec, resumeDir: string | null, device: DeviceReport, data: PreparedData, opts: RunOptions): number | null {
+  if (!resumeDir) {
     say(opts, `new run ${spec.name} on ${device.backend}: ${spec.model.type}, ${data.train.length} batches per epoch`);
     return null;
   }
-  const resumedFrom = resumeTrainer(trainer, last).epoch;
-  say(opts, `resuming ${spec.name} from epoch ${resumedFrom} (${last})`);
+  const resumedFrom = resumeTrainer(trainer, resumeDir).epoch;
+  say(opts, `resuming ${spec.name} from epoch ${resumedFrom} (${resumeDir})`);
   return resumedFrom;
 }
 
 /** One training run in `runDir`: model, task, schedules and callbacks, resume if there is a checkpoint, fit, then model_eval. */
 async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightSeed: number, device: DeviceReport, opts: RunOptions): Promise<RunResult> {
+  const resumeDir = resumePoint(spec, runDir, opts); // before anything is built or written
   const { model, guess } = buildRunModel(spec, data, weightSeed);
   const task = buildRunTask(spec, model, data);
   const trainer = new Trainer({
@@ -334,7 +395,7 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
     stateful: data.stateful,
     validateEvery: spec.train.testEvery,
   });
-  const resumedFrom = resumeOrStart(trainer, spec, runDir, device, data, opts);
+  const resumedFrom = resumeOrStart(trainer, spec, resumeDir, device, data, opts);
   for (const m of [...((data.extra.messages as string[] | undefined) ?? []), ...(guess ?? [])]) say(opts, m);
   if (resumedFrom !== null && resumedFrom >= spec.train.epochs) {
     say(opts, `${spec.name} already has ${resumedFrom} of ${spec.train.epochs} epochs; raise epochs in the run file to train longer`);

@@ -89,9 +89,13 @@ export function checkpointDir(run: RunDir, which: CheckpointName = 'best'): stri
   } catch (err) {
     const other = which === 'best' ? 'last' : 'best';
     const hint = fs.existsSync(path.join(run.dir, 'checkpoints', other, CHECKPOINT_FILE)) ? `, or use --checkpoint ${other}` : '';
+    // An absent checkpoint means no finished epoch; anything else there is damage, said as such.
+    const absent = !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
     throw new Error(
-      `run ${run.spec.name}: no usable checkpoint in ${dir} (${(err as Error).message}). ` +
-        `The run has not finished an epoch yet: train it (hyperlab train RUN.yaml)${hint}`,
+      absent
+        ? `run ${run.spec.name}: no checkpoint in ${dir}. The run has not finished an epoch yet: train it (hyperlab train RUN.yaml)${hint}`
+        : `run ${run.spec.name}: the checkpoint in ${dir} is damaged (${(err as Error).message})${hint}; ` +
+            'to train on, `hyperlab train RUN.yaml --resume-from best` or start over with `--restart`',
       { cause: err },
     );
   }

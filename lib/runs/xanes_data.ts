@@ -3,7 +3,9 @@
  * spectra, in XANESNET's order of operations (shuffle with `seed`, Fourier
  * transform, augmentation, then the 80/20 split with random_state 42, or
  * 75/15/10 with model_eval), the input scaler fitted on the training rows, and
- * data loaders. The cube data of RACCOON/PENGUIN is in cubes_data.ts.
+ * data loaders. hyperlab's own generator draws the shuffle and the split unless the
+ * run file asks for `hyperlab: {row_order: xanesnet}` (numpy's RandomState, as the original).
+ * The cube data of RACCOON/PENGUIN is in cubes_data.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +18,7 @@ import { trainTestSplit, trainValTestSplit, shuffledIndices, takeRows } from '..
 import { VarianceThreshold, VARIANCE_THRESHOLD_FILE } from '../data/variance_threshold';
 import { fourierRows, augment } from '../data/xanes_transforms';
 import { loadXanesDataset } from '../data/xanes';
+import { NumpyRandomState, sklearnShuffleIndices, sklearnTrainTestSplit } from '../data/numpy_random';
 import { ModelEvalSets } from './model_eval';
 import type { PreparedData } from './prepared';
 
@@ -37,14 +40,17 @@ export interface XanesArrays {
  */
 export function loadXanesArrays(spec: RunSpec): XanesArrays {
   const d = spec.data as XanesDataSpec;
-  const ds = loadXanesDataset(d.xyzPath, d.xanesPath, d.descriptor);
+  const ds = loadXanesDataset(d.xyzPath, d.xanesPath, d.descriptor, { coordinates: d.coordinates });
   // train_xyz: structure -> spectrum; train_xanes: spectrum -> structure.
   const forward = spec.mode !== 'train_xanes';
   let x = Float32Array.from(forward ? ds.x : ds.y);
   let y = Float32Array.from(forward ? ds.y : ds.x);
   let nIn = forward ? ds.nFeatures : ds.nEnergies;
   let nOut = forward ? ds.nEnergies : ds.nFeatures;
-  const order = shuffledIndices(ds.nSamples, { seed: d.seed, nSamples: d.maxSamples ?? undefined });
+  const order =
+    d.rowOrder === 'xanesnet'
+      ? sklearnShuffleIndices(ds.nSamples, d.seed, d.maxSamples ?? ds.nSamples)
+      : shuffledIndices(ds.nSamples, { seed: d.seed, nSamples: d.maxSamples ?? undefined });
   x = takeRows(x, nIn, order);
   y = takeRows(y, nOut, order);
   let ids = Array.from(order, (i) => ds.ids[i]);
@@ -78,8 +84,14 @@ interface RowSplit {
 function splitRows(spec: RunSpec, pool: Int32Array): RowSplit {
   const d = spec.data as XanesDataSpec;
   // model_eval: two sklearn-style splits, 75 / (15 + 10), both seeded (XANESNET seeds the first with 42).
-  const three = d.modelEval ? trainValTestSplit(pool.length, { seed: 42 }) : null;
-  const split = three ? { train: three.train, test: three.validation } : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
+  // row_order: xanesnet draws both with numpy's generator, as scikit-learn does in the original.
+  const original = d.rowOrder === 'xanesnet';
+  const three = d.modelEval ? (original ? xanesnetThreeWay(pool.length) : trainValTestSplit(pool.length, { seed: 42 })) : null;
+  const split = three
+    ? { train: three.train, test: three.validation }
+    : original
+      ? sklearnTrainTestSplit(pool.length, spec.train.valSplit, 42)
+      : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
   const evaluation = three ? Int32Array.from(three.test, (i) => pool[i]) : null;
   if (evaluation && evaluation.length < 2) {
     throw new Error(`run ${spec.name}: model_eval keeps 10% of ${pool.length} samples for its t-tests, ${evaluation.length}; they need at least 2: use more data (max_samples) or set model_eval to False`);
@@ -110,6 +122,19 @@ function writeRunInputs(runDir: string, a: XanesArrays, rows: RowSplit, scaler: 
     path.join(runDir, 'split.json'),
     JSON.stringify({ train: ids(rows.train), validation: ids(rows.validation), ...(rows.evaluation ? { evaluation: ids(rows.evaluation) } : {}), fourier: a.fourierOn }, null, 1),
   );
+}
+
+/**
+ * XANESNET's model_eval split with numpy's generator: train_test_split(test_size 0.25,
+ * random_state 42), then the held-out rows split 15/10. XANESNET leaves that second split
+ * unseeded (numpy's global state), so its evaluation rows cannot be reproduced; here it
+ * continues the seeded stream. The training rows are the original's.
+ */
+function xanesnetThreeWay(n: number): { train: Int32Array; validation: Int32Array; test: Int32Array } {
+  const rs = new NumpyRandomState(42);
+  const first = sklearnTrainTestSplit(n, 1 - 0.75, 42, rs);
+  const second = sklearnTrainTestSplit(first.test.length, 0.1 / (0.1 + 0.15), 42, rs);
+  return { train: first.train, validation: second.train.map((i) => first.test[i]), test: second.test.map((i) => first.test[i]) };
 }
 
 /**

@@ -51,7 +51,9 @@ class MLP(nn.Module):
         layers = []
         for i in range(N - 1):
             layers.append(nn.Sequential(nn.Linear(n_in if i == 0 else sz(H, s, i - 1), sz(H, s, i)), nn.Dropout(dropout), act(activation)))
-        layers.append(nn.Linear(sz(H, s, N - 2) if N >= 2 else n_in, n_out))
+        # The output Linear in a Sequential of its own, as XANESNET's (keys dense_layers.<N-1>.0.*).
+        # n_hl 1: the documented single dense layer Linear(n_in, n_out) (XANESNET's code reads int(H / s) inputs and fails).
+        layers.append(nn.Sequential(nn.Linear(sz(H, s, N - 2) if N >= 2 else n_in, n_out)))
         self.dense_layers = nn.Sequential(*layers)
 
     def forward(self, x):
@@ -79,7 +81,7 @@ class LSTMNet(nn.Module):
     def __init__(self, n_in, n_out, hidden_size, hidden_out_size, num_layers, dropout, activation):
         super().__init__()
         self.lstm = nn.LSTM(input_size=n_in, hidden_size=hidden_size, num_layers=num_layers, bidirectional=True)
-        self.dense_layers = nn.Sequential(nn.Linear(2 * hidden_size, hidden_out_size), act(activation), nn.Dropout(p=dropout), nn.Linear(hidden_out_size, n_out))
+        self.fc = nn.Sequential(nn.Linear(2 * hidden_size, hidden_out_size), act(activation), nn.Dropout(p=dropout), nn.Linear(hidden_out_size, n_out))
 
     def forward(self, x, original=False):
         if original:
@@ -87,7 +89,7 @@ class LSTMNet(nn.Module):
         else:
             out, _ = self.lstm(x.unsqueeze(0))  # intended: B sequences of length 1
             out = out.squeeze(0)
-        return self.dense_layers(out)
+        return self.fc(out)
 
 
 class AE_MLP(nn.Module):
@@ -412,6 +414,7 @@ def generate():
 
     # Small cases with PyTorch's own (default-initialised, perturbed) state dicts.
     add(case("mlp_small_2024", "mlp", "2024", {"hidden_size": 16, "num_hidden_layers": 3, "shrink_rate": 0.5, "activation": "relu"}, 7, 5, "state", seed=1))
+    add(case("mlp_nhl1_2023", "mlp", "2023", {"n_hl": 1, "hl_ini_dim": 16, "hl_shrink": 0.5}, 7, 5, "state", seed=8))
     cnn = add(case("cnn_small_2024", "cnn", "2024", {"num_conv_layers": 2, "out_channel": 3, "channel_mul": 2, "hidden_size": 8, "kernel_size": 3, "stride": 2, "dropout": 0.0}, 17, 5, "state", batch=5, seed=2))
     add(case("lstm_small_2024", "lstm", "2024", {"hidden_size": 5, "num_layers": 2, "hidden_out_size": 7, "activation": "tanh"}, 6, 4, "state", batch=5, seed=3))
     ae = add(case("ae_mlp_small_2024", "ae_mlp", "2024", {"hidden_size": 12, "num_hidden_layers": 3, "shrink_rate": 0.5, "dropout": 0.0}, 7, 5, "state", batch=6, seed=4))

@@ -1,5 +1,5 @@
 /**
- * XANESNET's `lstm` (v2023-08; names of v2024-03, shared/specs/models-from-seeds.md):
+ * XANESNET's `lstm` (v2023-08, and the same module names in v2024-03, shared/specs/models-from-seeds.md):
  *
  *     nn.LSTM(nIn, hidden_size, num_layers, bidirectional=True)      (not batch_first, no dropout between layers)
  *     -> Linear(2 * hidden_size, hidden_out_size) -> act -> Dropout(p) -> Linear(hidden_out_size, nOut)
@@ -19,7 +19,9 @@
  * Both have the same parameters; the LSTM keeps PyTorch's default initialisation
  * (XANESNET's kernel_init touches Linear and Conv layers only).
  *
- * Parameter names: lstm.weight_ih_l0, lstm.weight_ih_l0_reverse, ..., dense_layers.{0, 1 act, 3}.
+ * Parameter names, as in both XANESNET layouts (src/model.py 2023-08, xanesnet/model/lstm.py 2024-03):
+ * lstm.weight_ih_l0, lstm.weight_ih_l0_reverse, ..., fc.{0, 1 act, 3}. (hyperlab before 2026-12
+ * named the head `dense_layers.*`; loadStateDict still reads those keys.)
  */
 import { tf } from '../../engine/tf';
 import { Module } from '../../nn/module';
@@ -28,6 +30,8 @@ import { Linear } from '../../nn/linear';
 import { LSTM } from '../../nn/lstm';
 import { Dropout } from '../../nn/dropout';
 import { getActivation } from '../../nn/activations';
+import type { StateDict } from '../../nn/module';
+import { renameLegacyKeys } from './legacy_keys';
 
 export interface XanesLSTMOptions {
   nIn: number;
@@ -45,7 +49,7 @@ export interface XanesLSTMOptions {
 
 export class XanesLSTM extends Module {
   readonly lstm: LSTM;
-  readonly dense_layers: Sequential;
+  readonly fc: Sequential;
   readonly nIn: number;
   readonly batchAsSequence: boolean;
 
@@ -58,7 +62,7 @@ export class XanesLSTM extends Module {
     this.nIn = nIn;
     this.batchAsSequence = batchAsSequence;
     this.lstm = new LSTM(nIn, hiddenSize, { numLayers, bidirectional: true });
-    this.dense_layers = new Sequential(new Linear(2 * hiddenSize, hiddenOutSize), getActivation(activation), new Dropout(dropout), new Linear(hiddenOutSize, nOut));
+    this.fc = new Sequential(new Linear(2 * hiddenSize, hiddenOutSize), getActivation(activation), new Dropout(dropout), new Linear(hiddenOutSize, nOut));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -68,8 +72,14 @@ export class XanesLSTM extends Module {
     return tf.tidy(() => {
       // h_n and c_n are not used; tidy frees them.
       const h = this.batchAsSequence ? this.lstm.forward(x)[0] : this.lstm.forward(x.expandDims(0))[0].squeeze([0]);
-      return this.dense_layers.forward(h);
+      return this.fc.forward(h);
     });
+  }
+
+  /** PyTorch's load_state_dict, also reading hyperlab's keys from before 2026-12 (`dense_layers.*` for `fc.*`). */
+  loadStateDict(state: StateDict, strict = true): { missingKeys: string[]; unexpectedKeys: string[] } {
+    const legacy = (k: string) => (k.startsWith('dense_layers.') ? `fc.${k.slice('dense_layers.'.length)}` : null);
+    return super.loadStateDict(renameLegacyKeys(state, legacy, 'lstm'), strict);
   }
 
   extraRepr(): string {

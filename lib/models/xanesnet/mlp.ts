@@ -1,8 +1,18 @@
 /**
  * XANESNET's `mlp` (v2023-08, shared/specs/models-from-seeds.md):
  *
- *     for i = 0 .. N-2:  Linear(i == 0 ? nIn : sz(i-1), sz(i)) -> Dropout(p) -> act
- *     then               Linear(sz(N-2), nOut)
+ *     for i = 0 .. N-2:  Sequential(Linear(i == 0 ? nIn : sz(i-1), sz(i)), Dropout(p), act)
+ *     then               Sequential(Linear(sz(N-2), nOut))
+ *
+ * The output Linear sits in a Sequential of its own, as in the original, so the
+ * state-dict keys are XANESNET's: dense_layers.0.0.weight, ..., dense_layers.<N-1>.0.bias.
+ * (hyperlab before 2026-12 named the output `dense_layers.<N-1>.weight`; loadStateDict
+ * still reads those keys, see LEGACY_KEYS below.)
+ *
+ * n_hl 1: the seed documents "n_hl dense layers, the last one a Linear", so one
+ * dense layer is Linear(nIn, nOut). The original code instead sizes that layer's
+ * input from sz(-1) = int(H / s) and fails on its first forward pass; hyperlab
+ * builds the documented layer and warns (README, "Faithful to the seeds").
  *
  * with sz(i) = int(H * s^i), H = hidden_size (2023: hl_ini_dim), s = shrink_rate
  * (hl_shrink), N = num_hidden_layers (n_hl): N Linear layers in all. Each
@@ -15,6 +25,8 @@ import { Sequential } from '../../nn/containers';
 import { Linear } from '../../nn/linear';
 import { Dropout } from '../../nn/dropout';
 import { getActivation } from '../../nn/activations';
+import type { StateDict } from '../../nn/module';
+import { renameLegacyKeys } from './legacy_keys';
 
 export interface XanesMLPOptions {
   nIn: number;
@@ -29,6 +41,21 @@ export interface XanesMLPOptions {
 /** Width of hidden layer i: int(H * s^i), as Python's int() truncates. */
 export function hiddenWidth(H: number, s: number, i: number): number {
   return Math.trunc(H * s ** i);
+}
+
+/** What n_hl 1 builds here and what the original would do (XanesMLP warns with this). */
+export function nHl1Warning(nIn: number, nOut: number, H: number, s: number): string {
+  return (
+    `mlp: n_hl (num_hidden_layers) 1 builds the one dense layer the seed documents, Linear(${nIn}, ${nOut}): ` +
+    'hl_ini_dim, hl_shrink, dropout and activation have no effect. XANESNET itself would build ' +
+    `Linear(int(${H} / ${s}) = ${hiddenWidth(H, s, -1)}, ${nOut}) and fail on its first forward pass ` +
+    '(mat1 and mat2 shapes cannot be multiplied). For one hidden layer of hl_ini_dim units, set n_hl: 2.'
+  );
+}
+
+/** hyperlab's keys before 2026-12 -> XANESNET's: the output Linear was not wrapped in a Sequential. */
+function legacyMLPKeys(last: number): Record<string, string> {
+  return { [`dense_layers.${last}.weight`]: `dense_layers.${last}.0.weight`, [`dense_layers.${last}.bias`]: `dense_layers.${last}.0.bias` };
 }
 
 export class XanesMLP extends Module {
@@ -49,8 +76,14 @@ export class XanesMLP extends Module {
       const fanIn = i === 0 ? nIn : hiddenWidth(H, s, i - 1);
       layers.push(new Sequential(new Linear(fanIn, hiddenWidth(H, s, i)), new Dropout(dropout), getActivation(activation)));
     }
-    layers.push(new Linear(N >= 2 ? hiddenWidth(H, s, N - 2) : nIn, nOut));
+    if (N === 1) console.warn(nHl1Warning(nIn, nOut, H, s));
+    layers.push(new Sequential(new Linear(N >= 2 ? hiddenWidth(H, s, N - 2) : nIn, nOut)));
     this.dense_layers = new Sequential(...layers);
+  }
+
+  /** PyTorch's load_state_dict, also reading state dicts saved by hyperlab before the keys matched XANESNET's. */
+  loadStateDict(state: StateDict, strict = true): { missingKeys: string[]; unexpectedKeys: string[] } {
+    return super.loadStateDict(renameLegacyKeys(state, legacyMLPKeys(this.dense_layers.length - 1), 'mlp'), strict);
   }
 
   forward(x: tf.Tensor): tf.Tensor {
