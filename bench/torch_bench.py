@@ -9,7 +9,9 @@ shared/PLATFORM.md). Every workload: forward + backward + optimizer step + loss.
 step does (hl.backward reads the loss value).
 """
 import argparse
+import gzip
 import json
+import os
 import resource
 import statistics
 import sys
@@ -90,9 +92,9 @@ class LstmD(nn.Module):
         return self.head(out[:, -1])
 
 
-def lstm_d():
+def lstm_d(batch=32):
     model = LstmD()
-    x, y = torch.randn(32, 50, 8), torch.randn(32, 1)
+    x, y = torch.randn(batch, 50, 8), torch.randn(batch, 1)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     return train_step(model, opt, lambda: F.mse_loss(model(x), y))
 
@@ -112,6 +114,86 @@ def raccoon():
     return train_step(model, opt, lambda: F.binary_cross_entropy_with_logits(model(x), y))
 
 
+def xanesnet_small():
+    """runfiles/xanes_mlp.yaml: mlp 49-256-128-226, Linear -> Dropout(0.1) -> PReLU, xavier_uniform, zero biases,
+    Adam 1e-3, MSE + 1e-4 * sum of per-tensor L2 norms (XANESNET 2023's loss_reg_type L2), batch 16."""
+    sizes = [49, 256, 128]
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers += [nn.Sequential(nn.Linear(sizes[i], sizes[i + 1]), nn.Dropout(0.1), nn.PReLU())]
+    model = nn.Sequential(*layers, nn.Linear(128, 226))
+    for name, p in model.named_parameters():
+        if name.endswith("bias"):
+            nn.init.zeros_(p)
+        elif p.dim() == 2:
+            nn.init.xavier_uniform_(p)
+    x, y = torch.randn(16, 49), torch.randn(16, 226)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def loss():
+        l2 = sum(torch.norm(p, 2) for p in model.parameters())
+        return F.mse_loss(model(x), y) + 1e-4 * l2
+
+    return train_step(model, opt, loss)
+
+
+class TwoLayerNet(nn.Module):
+    """lessons/06's TwoLayerNet (PyTorch's "learning PyTorch with examples")."""
+
+    def __init__(self, d_in, h, d_out):
+        super().__init__()
+        self.linear1 = nn.Linear(d_in, h)
+        self.linear2 = nn.Linear(h, d_out)
+
+    def forward(self, x):
+        return self.linear2(self.linear1(x).clamp(min=0))
+
+
+def twolayer_small():
+    model = TwoLayerNet(1000, 100, 10)
+    x, y = torch.randn(64, 1000), torch.randn(64, 10)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4)
+    criterion = nn.MSELoss(reduction="sum")
+    return train_step(model, opt, lambda: criterion(model(x), y))
+
+
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(5, 8)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc2(self.relu(self.fc1(x)))
+
+
+def diabetes_batches(batch=32):
+    """The diabetes table's first five features and its target, standardised, in rows of 32 (as bench/workloads.ts)."""
+    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "datasets", "tables")
+    with gzip.open(os.path.join(here, "diabetes_data_raw.csv.gz"), "rt") as f:
+        x = torch.tensor([[float(v) for v in line.split()[:5]] for line in f if line.strip()], dtype=torch.float64)
+    with gzip.open(os.path.join(here, "diabetes_target.csv.gz"), "rt") as f:
+        y = torch.tensor([[float(line)] for line in f if line.strip()], dtype=torch.float64)
+    x = ((x - x.mean(0)) / x.std(0, unbiased=False)).float()
+    y = ((y - y.mean(0)) / y.std(0, unbiased=False)).float()
+    return [(x[s:s + batch], y[s:s + batch]) for s in range(0, len(x) - batch + 1, batch)]
+
+
+def simplenn_small():
+    model = SimpleNN()
+    batches = diabetes_batches()
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    i = [0]
+
+    def loss():
+        x, y = batches[i[0] % len(batches)]
+        i[0] += 1
+        return F.mse_loss(model(x), y)
+
+    return train_step(model, opt, loss)
+
+
 WORKLOADS = {
     "a_b64": lambda: mlp_a(64),
     "a_b1024": lambda: mlp_a(1024),
@@ -120,6 +202,10 @@ WORKLOADS = {
     "c": cnn_c,
     "d": lstm_d,
     "raccoon": raccoon,
+    "xanesnet_small_b16": xanesnet_small,
+    "twolayer_small_b64": twolayer_small,
+    "simplenn_small_b32": simplenn_small,
+    "lstm_small_b1": lambda: lstm_d(1),
 }
 
 
