@@ -137,6 +137,36 @@ test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kern
   tf.dispose([x, gg]);
 });
 
+test('PReLU (one slope, per channel on 2-D and 4-D input, zeros in the input) matches the plain kernels', async () => {
+  await compareBackends('PReLU()', 'HyperlabPrelu', moduleRun(() => new hl.PReLU(), [16, 37]));
+  await compareBackends('PReLU(3) on [4, 3]', 'HyperlabPrelu', moduleRun(() => new hl.PReLU(3, 0.1), [4, 3]));
+  await compareBackends('PReLU(5) on [2, 5, 3, 4]', 'HyperlabPrelu', moduleRun(() => new hl.PReLU(5), [2, 5, 3, 4]));
+  await compareBackends('ReLU then PReLU (exact zeros)', 'HyperlabPrelu', moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.PReLU()), [40]));
+  await compareBackends('PReLU on an empty batch', 'HyperlabPrelu', () => {
+    const m = new hl.PReLU(4);
+    const x = tf.zeros([0, 4]);
+    const y = m.forward(x);
+    const out = [y.clone()];
+    tf.dispose([x, y]);
+    m.dispose();
+    return out;
+  });
+});
+
+test('L2 regularisation (per tensor and global, a zero tensor among them): value and gradients match the plain kernels', async () => {
+  const regRun = (variant: 'per-tensor' | 'global'): Run => () => {
+    const ps = [param(1, [7, 5]), param(2, [5]), param(3, [1])];
+    const zero = hl.Parameter.filled([3], 0);
+    const all = [...ps, zero];
+    const loss = hl.backward(() => tf.mul(hl.regularization(all, 'L2', 0.3, { variant }), 2));
+    const out = [tf.scalar(loss), ...all.map((p) => p.grad!.clone())];
+    tf.dispose(all);
+    return out;
+  };
+  await compareBackends('L2 per tensor', 'HyperlabNormSum', regRun('per-tensor'));
+  await compareBackends('L2 global', 'HyperlabNormSum', regRun('global'));
+});
+
 test('Conv2d: strides, padding (also same and asymmetric), dilation, bias, unbatched: native matches the plain kernels', async () => {
   const cases: [string, () => hl.Module, number[]][] = [
     ['k4 s2 p1 (CNN (c))', () => new hl.Conv2d(3, 8, 4, { stride: 2, padding: 1 }), [4, 3, 16, 16]],
@@ -257,6 +287,55 @@ test('Adam and AdamW (weight decay, amsgrad, maximize): parameters and state aft
     ['AdamW', (ps) => new hl.AdamW(ps, { lr: 0.1, weightDecay: 0.5 })],
   ];
   for (const [name, make] of opts) await compareBackends(name, 'HyperlabAdam', adamRun(make), { rtol: 1e-5, atol: 1e-6 });
+});
+
+test('SGD (momentum, dampening, Nesterov, weight decay, maximize) and Adam with a parameter that skips steps: all parameters in one kernel match the plain kernels', async () => {
+  // three parameters; the third has no gradient in the first two steps (its state and step count start later)
+  const optRun = (make: (ps: hl.Parameter[]) => Opt, kernel: string): [string, Run] => [kernel, () => {
+    const ps = [param(1, [3, 4]), param(2, [5]), param(3, [2, 2])];
+    const opt = make(ps);
+    for (let s = 0; s < 4; s++) {
+      opt.zeroGrad();
+      hl.backward(() => {
+        const main = tf.add(tf.sum(tf.pow(ps[0], 3)), tf.sum(tf.mul(ps[1], normal(10 + s, [5]))));
+        return s < 2 ? main : tf.add(main, tf.sum(tf.square(ps[2])));
+      });
+      opt.step();
+    }
+    const state = opt.stateDict();
+    const values = Object.values(state.state).flatMap((st) =>
+      Object.entries(st)
+        .filter(([, v]) => v !== null)
+        .map(([, v]) => (typeof v === 'number' ? tf.scalar(v) : tf.tensor((v as { data: number[] }).data ?? (v as number[])))),
+    );
+    opt.zeroGrad();
+    opt.dispose();
+    const out = [...ps.map((p) => p.clone()), ...values];
+    tf.dispose(ps);
+    return out;
+  }];
+  const cases: [string, [string, Run]][] = [
+    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgd')],
+    ['SGD momentum, dampening, weight decay', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), 'HyperlabSgd')],
+    ['SGD Nesterov, maximize', optRun((ps) => new hl.SGD(ps, { lr: 0.01, momentum: 0.5, nesterov: true, maximize: true }), 'HyperlabSgd')],
+    ['Adam, a late parameter', optRun((ps) => new hl.Adam(ps, { lr: 0.1 }), 'HyperlabAdam')],
+  ];
+  for (const [name, [kernel, run]] of cases) await compareBackends(name, kernel, run, { rtol: 1e-5, atol: 1e-6 });
+});
+
+test('mseLoss (mean and sum, 1-D to 3-D, target with a gradient) matches the plain kernels', async () => {
+  const mseRun = (shape: number[], reduction: 'mean' | 'sum'): Run => () => {
+    const pred = param(1, shape);
+    const target = param(2, shape);
+    const loss = hl.backward(() => tf.mul(hl.mseLoss(tf.mul(pred, 2), target, { reduction }), 3));
+    const out = [tf.scalar(loss), pred.grad!.clone(), target.grad!.clone()];
+    tf.dispose([pred, target]);
+    return out;
+  };
+  await compareBackends('mse mean [16, 226]', 'HyperlabMse', mseRun([16, 226], 'mean'));
+  await compareBackends('mse sum [64, 10]', 'HyperlabMse', mseRun([64, 10], 'sum'));
+  await compareBackends('mse mean [2, 3, 5]', 'HyperlabMse', mseRun([2, 3, 5], 'mean'));
+  await compareBackends('mse mean [1]', 'HyperlabMse', mseRun([1], 'mean'));
 });
 
 test('a small CNN with batch norm trains to the same losses with native kernels, plain wasm and cpu', async () => {

@@ -8,6 +8,7 @@ import { Parameter } from './parameter';
 import { noGrad } from '../engine/autograd';
 import { nativeOpsActive } from '../engine/native/wasm';
 import { leakyReluNative } from '../engine/native/activations';
+import { preluNative } from '../engine/native/prelu';
 
 /** The mask x > 0, outside the gradient tape (a comparison has no gradient). */
 const positive = (x: tf.Tensor) => noGrad(() => tf.greater(x, 0));
@@ -41,12 +42,14 @@ export class PReLU extends Module {
     this.weight = Parameter.filled([numParameters], init);
   }
   forward(x: tf.Tensor): tf.Tensor {
+    if (this.numParameters > 1 && (x.rank < 2 || x.shape[1] !== this.numParameters)) {
+      throw new Error(`PReLU(${this.numParameters}): input [${x.shape}] needs ${this.numParameters} channels in dimension 1`);
+    }
+    // one native kernel each way on wasm (lib/engine/native/prelu.ts)
+    if (nativeOpsActive() && x.dtype === 'float32') return preluNative(x, this.weight);
     return tf.tidy(() => {
       let a: tf.Tensor = this.weight;
       if (this.numParameters > 1) {
-        if (x.rank < 2 || x.shape[1] !== this.numParameters) {
-          throw new Error(`PReLU(${this.numParameters}): input [${x.shape}] needs ${this.numParameters} channels in dimension 1`);
-        }
         a = a.reshape([this.numParameters, ...new Array(x.rank - 2).fill(1)]);
       }
       // x for x > 0, a * x otherwise (at x = 0 the gradient is a, as in PyTorch)

@@ -151,16 +151,25 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
   step(): void {
     this.paramGroups.forEach((group, gi) => {
       this.checkOptions(group, `parameter group ${gi}`); // options are mutable: check them as used
+      const items: { p: Parameter; grad: tf.Tensor; state: ParamState }[] = [];
       for (const p of group.params) {
         if (!p.requiresGrad || p.grad === null) continue;
         if (p.isDisposed) throw new Error(`${this.name}.step(): a parameter of parameter group ${gi} has been disposed`);
         let state = this.state.get(p);
         if (!state) this.state.set(p, (state = {}));
-        const grad = p.grad;
-        const s = state;
-        tf.tidy(() => this.update(p, grad, group, s));
+        items.push({ p, grad: p.grad, state });
       }
+      if (items.length) this.updateGroup(items, group);
     });
+  }
+
+  /**
+   * Update the parameters of one group that have gradients. By default one
+   * `update` each, each in its own tf.tidy; an optimizer may override this to
+   * update them all at once (Adam does, with one native kernel on wasm).
+   */
+  protected updateGroup(items: { p: Parameter; grad: tf.Tensor; state: ParamState }[], group: ParamGroup<O>): void {
+    for (const { p, grad, state } of items) tf.tidy(() => this.update(p, grad, group, state));
   }
 
   /**

@@ -18,6 +18,8 @@
 import { tf } from '../engine/tf';
 import { Parameter } from '../nn/parameter';
 import { Optimizer, ParamGroup, ParamsArg, ParamState } from './optimizer';
+import { nativeOpsActive } from '../engine/native/wasm';
+import { sgdStepsNative } from '../engine/native/sgd';
 
 export interface SGDOptions {
   /** Learning rate γ (PyTorch 2's default, 1e-3). */
@@ -62,6 +64,28 @@ export class SGD extends Optimizer<SGDOptions> {
           `dampening ${o.dampening}); set momentum > 0 (e.g. 0.9) and dampening 0, or nesterov false`,
       );
     }
+  }
+
+  /** On wasm with the native kernels: every float32 parameter of the group in one kernel (lib/engine/native/sgd.ts). */
+  protected updateGroup(items: { p: Parameter; grad: tf.Tensor; state: ParamState }[], group: ParamGroup<SGDOptions>): void {
+    if (!nativeOpsActive() || items.some(({ p, grad }) => p.dtype !== 'float32' || grad.dtype !== 'float32')) {
+      super.updateGroup(items, group);
+      return;
+    }
+    const { lr, momentum, dampening, nesterov, weightDecay, maximize } = group;
+    tf.tidy(() => {
+      const buffer = (s: ParamState) => (s.momentum_buffer instanceof tf.Variable ? s.momentum_buffer : undefined);
+      const outs = sgdStepsNative(
+        items.map(({ p, grad, state }) => ({ param: p, grad, momentumBuffer: buffer(state) })),
+        { lr, momentum, dampening, nesterov, weightDecay, maximize },
+      );
+      items.forEach(({ p, state }, i) => {
+        const [theta, b] = outs[i];
+        if (momentum !== 0) this.setState(state, 'momentum_buffer', b);
+        else if (!(state.momentum_buffer instanceof tf.Variable)) state.momentum_buffer = null; // as update() below
+        p.assign(theta);
+      });
+    });
   }
 
   protected update(p: Parameter, grad: tf.Tensor, group: ParamGroup<SGDOptions>, state: ParamState): void {

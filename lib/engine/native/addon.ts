@@ -54,6 +54,17 @@ export interface NativeAddon {
   crossEntropyGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, targetOff: number, dxOff: number, M: number, C: number, mean: boolean): void;
   leakyRelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number, alpha: number): void;
   leakyReluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number, alpha: number): void;
+  // small.cc
+  prelu(heap: ArrayBuffer, xOff: number, aOff: number, yOff: number, n: number, c: number, s: number): void;
+  preluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, aOff: number, dxOff: number, daOff: number, n: number, c: number, s: number): void;
+  normSum(heap: ArrayBuffer, offsets: number[], sizes: number[], outOff: number, global: boolean, lambda: number): void;
+  normSumGrad(heap: ArrayBuffer, dyOff: number, offsets: number[], sizes: number[], outOffsets: number[], global: boolean, lambda: number): void;
+  mse(heap: ArrayBuffer, predOff: number, targetOff: number, outOff: number, n: number, mean: boolean): void;
+  mseGrad(heap: ArrayBuffer, dyOff: number, predOff: number, targetOff: number, dpredOff: number, n: number, mean: boolean): void;
+  sgd(
+    heap: ArrayBuffer, pOff: number, gOff: number, bufOff: number, pOut: number, bufOut: number, n: number,
+    lr: number, momentum: number, dampening: number, weightDecay: number, flags: number,
+  ): void;
   info(): { config: string; corename: string; threads: number };
   setThreads(n: number): void;
 }
@@ -62,7 +73,7 @@ export interface NativeAddon {
 const ADDON_FUNCTIONS = [
   'sgemm', 'epilogue', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'channelSum',
   'batchNormTrain', 'batchNormTrainGrad', 'lstmForward', 'lstmBackward', 'adam', 'crossEntropy', 'crossEntropyGrad',
-  'leakyRelu', 'leakyReluGrad', 'info', 'setThreads',
+  'leakyRelu', 'leakyReluGrad', 'prelu', 'preluGrad', 'normSum', 'normSumGrad', 'mse', 'mseGrad', 'sgd', 'info', 'setThreads',
 ];
 
 export type AddonStatus = { ok: true; addon: NativeAddon; file: string } | { ok: false; reason: string };
