@@ -247,5 +247,7 @@ export const WORKLOADS: Workload[] = [
   { id: 'twolayer_small_b64', title: 'course TwoLayerNet 1000-100-10, SGD lr 1e-4, batch 64', setup: twoLayerSmall, target: 1 },
   { id: 'simplenn_small_b32', title: 'course SimpleNN 5-8-1 on diabetes, Adam, batch 32', setup: simpleNNSmall, target: 1 },
   { id: 'lstm_small_b1', title: 'LSTM seq 50, in 8, hidden 64, Adam, batch 1', setup: () => lstmD(1), target: 1 },
+  // not a training step: whole epochs of `hyperlab train` (bench/run_small.ts, run by bench/run.ts itself)
+  { id: 'run_small', title: 'per-epoch overhead of hyperlab train (default XANESNET run file) vs a whole PyTorch epoch', target: 0.5 },
   { id: 'raccoon', title: 'RACCOON L=16, 1x256x256, batch 4', setup: raccoon, target: 1 },
 ];
