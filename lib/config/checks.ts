@@ -91,8 +91,8 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   const hl = raw.hyperlab ?? {};
   if (hl.checkpoint_every !== undefined && hl.checkpoint_every !== 1) {
     problems.push(
-      `${at(where, ['hyperlab', 'checkpoint_every'])}: hyperlab writes checkpoints/last after every epoch (that is what makes a rerun resume exactly); ` +
-        'a longer interval is not implemented: remove checkpoint_every',
+      `${at(where, ['hyperlab', 'checkpoint_every'])}: hyperlab keeps every finished epoch and writes checkpoints/last every 10 s and when training ends ` +
+        '(that is what makes a rerun resume exactly); an interval in epochs is not implemented: remove checkpoint_every',
     );
   }
   if (spec.style === 'raccoon') {

@@ -206,16 +206,37 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
 
   /** The state in PyTorch's layout, as plain JSON (tensors copied to arrays). */
   stateDict(): OptimizerStateDict {
+    return this.stateDictOf(this.state, this.paramGroups);
+  }
+
+  /**
+   * The state as it is now, to turn into stateDict() later (a checkpoint written
+   * after a few more steps, lib/train/checkpoint_callback.ts). Its tensors share
+   * the current data, no copy: the optimizer's next steps replace its variables'
+   * data and leave these alone. dispose() frees them.
+   */
+  snapshot(): { stateDict(): OptimizerStateDict; dispose(): void } {
+    const held: tf.Tensor[] = [];
+    const state = new Map<Parameter, ParamState>();
+    for (const [p, s] of this.state) {
+      state.set(p, Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof tf.Tensor ? held[held.push(tf.clone(v)) - 1] : v])) as ParamState);
+    }
+    // the options as they are now (a schedule changes lr later)
+    const groups = this.paramGroups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as ParamGroup<O>);
+    return { stateDict: () => this.stateDictOf(state, groups), dispose: () => tf.dispose(held) };
+  }
+
+  private stateDictOf(stateMap: Map<Parameter, ParamState>, paramGroups: ParamGroup<O>[]): OptimizerStateDict {
     const index = this.indexOf();
     const state: OptimizerStateDict['state'] = {};
-    for (const [p, s] of this.state) {
+    for (const [p, s] of stateMap) {
       const i = index.get(p);
       if (i === undefined) continue;
       state[String(i)] = Object.fromEntries(
-        Object.entries(s).map(([k, v]) => [k, v instanceof tf.Variable ? { shape: [...v.shape], data: Array.from(v.dataSync()) } : v]),
+        Object.entries(s).map(([k, v]) => [k, v instanceof tf.Tensor ? { shape: [...v.shape], data: Array.from(v.dataSync()) } : v]),
       );
     }
-    const param_groups = this.paramGroups.map((g) => {
+    const param_groups = paramGroups.map((g) => {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(g)) {
         if (k === 'params' || v === undefined) continue;

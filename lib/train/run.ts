@@ -55,6 +55,14 @@ import { loadXanesArrays, xanesLoaders, prepareXanes, XanesArrays } from './xane
 import { modelEvalAfterTraining, ModelEvalResults, ModelEvalSets } from './model_eval';
 import { resolveGuessSource, startFromGuess } from './load_guess';
 
+/**
+ * Seconds between checkpoint writes in a run (ModelCheckpoint's `interval`): the finished
+ * epochs in between are kept in memory and the last one is written when training ends, also
+ * after Ctrl-C, so a rerun resumes exactly; only a process killed outright loses up to this
+ * much training. Writing after every epoch (fsync'ed files) cost more than a small run's epoch.
+ */
+export const CHECKPOINT_INTERVAL_S = 10;
+
 export interface RunOptions {
   /** Override the run file's backend. */
   backend?: string;
@@ -301,7 +309,7 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   if (spec.train.earlyStopping) callbacks.push(new EarlyStopping(spec.train.earlyStopping));
   callbacks.push(new CSVLogger(path.join(runDir, 'metrics.csv'), { overwrite: true })); // the run's own file
   if (spec.train.tensorboard) callbacks.push(new TensorBoardLogger(path.join(runDir, 'tensorboard')));
-  callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss' }));
+  callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss', interval: CHECKPOINT_INTERVAL_S }));
   callbacks.push(new InterruptHandler());
   callbacks.push(...(opts.callbacks ?? []));
 
