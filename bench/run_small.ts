@@ -19,7 +19,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as hl from '../lib';
 import { Callback } from '../lib/train/callback';
-import { runFromText } from '../lib/train/run';
+import { runFromText } from '../lib/runs/run';
+import type { Trainer } from '../lib/train/trainer';
 
 /** Per epoch: the whole epoch, and the time inside trainStep and evalStep. */
 class EpochTimer extends Callback {
@@ -48,7 +49,7 @@ class EpochTimer extends Callback {
     wrap('trainStep');
     wrap('evalStep');
     // each other callback's epoch-end time, by class name
-    for (const cb of this.trainer.callbacks) {
+    for (const cb of (this.trainer as Trainer).callbacks) {
       if (cb === this) continue;
       const name = cb.constructor.name;
       for (const hook of ['onEpochBegin', 'onBatchEnd', 'onEpochEnd'] as const) {

@@ -211,7 +211,7 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
 
   /**
    * The state as it is now, to turn into stateDict() later (a checkpoint written
-   * after a few more steps, lib/train/checkpoint_callback.ts). Its tensors share
+   * after a few more steps, lib/callbacks/model_checkpoint.ts). Its tensors share
    * the current data, no copy: the optimizer's next steps replace its variables'
    * data and leave these alone. dispose() frees them.
    */
