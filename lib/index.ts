@@ -9,6 +9,7 @@ export type { Tensor } from './engine/tf';
 export * from './engine/random';
 export * from './engine/backend';
 export * from './engine/autograd';
+export * from './engine/tensor_stats';
 export * from './nn/parameter';
 export * from './nn/module';
 export * from './nn/init';

@@ -1,4 +1,4 @@
-/** Run colours shared across charts, curves clipped around a diverging run, fastai's lr-finder chart. */
+/** Run colours shared across charts, curves clipped around a diverging run, fastai's lr-finder chart, bars; tensorStats. */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as hl from '../lib';
@@ -10,10 +10,25 @@ test('runColor: a name keeps its colour in every chart; new names take the next 
   const b = hl.runColor('lr 0.3');
   assert.notEqual(a, b);
   assert.equal(hl.runColor('lr 0.01'), a);
-  const surface = hl.lossSurface((x, y) => x * x + y * y, [{ name: 'lr 0.3', points: [[1, 1], [0, 0]] }], { resolution: 3 });
+  const surface = hl.lossSurface(
+    (x, y) => x * x + y * y,
+    [
+      {
+        name: 'lr 0.3',
+        points: [
+          [1, 1],
+          [0, 0],
+        ],
+      },
+    ],
+    { resolution: 3 },
+  );
   const curves = hl.runCurves({ 'lr 0.01': [3, 2, 1], 'lr 0.3': [3, 1, 0.5] });
   assert.equal((surface.data[1].line as { color: string }).color, b);
-  assert.deepEqual(curves.data.map((t) => (t.line as { color: string }).color), [a, b]);
+  assert.deepEqual(
+    curves.data.map((t) => (t.line as { color: string }).color),
+    [a, b],
+  );
   assert.throws(() => hl.runColor(''), /non-empty name/);
   hl.resetRunColors();
   assert.equal(hl.runColor('lr 0.3'), hl.RUN_COLORS[0]);
@@ -33,7 +48,13 @@ test('runCurves: a diverging run is clipped at 10x the highest start (log y) and
 });
 
 test('runCurves: no clip when every run stays in range; a NaN inside the range is noted at the last finite point', () => {
-  const fig = hl.runCurves([{ name: 'a', y: [2, 1, NaN], x: [10, 20, 30] }, { name: 'b', y: [2, 1.5, 1] }], { xLabel: 'epoch' });
+  const fig = hl.runCurves(
+    [
+      { name: 'a', y: [2, 1, NaN], x: [10, 20, 30] },
+      { name: 'b', y: [2, 1.5, 1] },
+    ],
+    { xLabel: 'epoch' },
+  );
   assert.equal(fig.layout.yaxis!.range, undefined);
   const [note] = fig.layout.annotations as { text: string; x: number; y: number }[];
   assert.equal(note.text, 'a: NaN/inf from epoch 30');
@@ -44,12 +65,34 @@ test('runCurves: no clip when every run stays in range; a NaN inside the range i
 });
 
 test('lossSurface: the shortest path is drawn last (on top), thick lines and markers, legend in the order given', () => {
-  const fig = hl.lossSurface((x, y) => x * x + 10 * y * y, [
-    { name: 'tiny', points: [[-4, 1], [-3.99, 0.98]] },
-    { name: 'long', points: [[-4, 1], [0, 0]] },
-  ], { resolution: 3 });
-  assert.deepEqual(fig.data.slice(1).map((t) => t.name), ['long', 'tiny']);
-  assert.deepEqual(fig.data.slice(1).map((t) => t.legendrank), [1001, 1000]);
+  const fig = hl.lossSurface(
+    (x, y) => x * x + 10 * y * y,
+    [
+      {
+        name: 'tiny',
+        points: [
+          [-4, 1],
+          [-3.99, 0.98],
+        ],
+      },
+      {
+        name: 'long',
+        points: [
+          [-4, 1],
+          [0, 0],
+        ],
+      },
+    ],
+    { resolution: 3 },
+  );
+  assert.deepEqual(
+    fig.data.slice(1).map((t) => t.name),
+    ['long', 'tiny'],
+  );
+  assert.deepEqual(
+    fig.data.slice(1).map((t) => t.legendrank),
+    [1001, 1000],
+  );
   assert.equal((fig.data[2].line as { width: number }).width, 3);
 });
 
@@ -60,9 +103,18 @@ function fakeFind(): LrFindResult {
   losses[59] = 40;
   const point = { lr: lrs[40], loss: losses[40] };
   return {
-    lrs, losses, rawLosses: losses, numIt: 100, stopReason: 'diverged',
-    suggestions: { valley: lrs[40], minimum: lrs[44] / 10, steep: lrs[31], slide: lrs[41],
-      points: { valley: point, minimum: point, steep: point, slide: point } },
+    lrs,
+    losses,
+    rawLosses: losses,
+    numIt: 100,
+    stopReason: 'diverged',
+    suggestions: {
+      valley: lrs[40],
+      minimum: lrs[44] / 10,
+      steep: lrs[31],
+      slide: lrs[41],
+      points: { valley: point, minimum: point, steep: point, slide: point },
+    },
   };
 }
 
@@ -80,4 +132,40 @@ test('lrFinderPlot: log x, fastai skips (10 at the start, 5 at the end), y range
   assert.match((fig.layout.annotations as { text: string }[])[0].text, /passed 4× its best.*first 10 and last 5 steps not drawn/);
   assert.equal(hl.lrFinderPlot(found, { suggestions: ['valley', 'steep'], skipStart: 0 }).data.length, 3);
   assert.throws(() => hl.lrFinderPlot(found, { skipStart: 50, skipEnd: 9 }), /leave fewer than 2 of the 60 steps/);
+});
+
+test('runCurves: clip false shows every value; marks draw dotted lines with a label', () => {
+  const fig = hl.runCurves({ deep: [1, 1e10, 1e20] }, { logY: true, clip: false, marks: [{ x: 1.5, text: 'unfreeze' }] });
+  assert.equal(fig.layout.yaxis!.range, undefined);
+  assert.deepEqual(
+    (fig.layout.shapes as { x0: number }[]).map((s) => s.x0),
+    [1.5],
+  );
+  assert.equal((fig.layout.annotations as { text: string }[])[0].text, 'unfreeze');
+});
+
+test('barChart: one bar per name in its run colour, values written on the bars', () => {
+  hl.resetRunColors();
+  const fig = hl.barChart({ 'from scratch': 0.7123, 'fine-tuned': 0.86 }, { yRange: [0.5, 1] });
+  assert.deepEqual(fig.data[0].x, ['from scratch', 'fine-tuned']);
+  assert.deepEqual(fig.data[0].text, ['0.712', '0.86']);
+  assert.deepEqual((fig.data[0].marker as { color: string[] }).color, [hl.runColor('from scratch'), hl.runColor('fine-tuned')]);
+  assert.deepEqual(fig.layout.yaxis!.range, [0.5, 1]);
+  assert.throws(() => hl.barChart({ a: 'x' as unknown as number }), /value of 'a' is not a number/);
+});
+
+test('tensorStats: min, max, mean and the unbiased std as torch computes them; no tensor left behind', () => {
+  const t = hl.tf.tensor2d([
+    [0.5, -1.25, 3.0],
+    [2.0, 0.125, -0.75],
+  ]);
+  const before = hl.tf.memory().numTensors;
+  const s = hl.tensorStats(t);
+  assert.equal(hl.tf.memory().numTensors, before);
+  // torch: t.min(), t.max(), t.mean(), t.std() = -1.25, 3.0, 0.6041666865348816, 1.6248397827148438
+  assert.deepEqual([s.min, s.max, s.n], [-1.25, 3, 6]);
+  assert.ok(Math.abs(s.mean - 0.6041666865348816) < 1e-7, `${s.mean}`);
+  assert.ok(Math.abs(s.std - 1.6248397827148438) < 1e-6, `${s.std}`);
+  t.dispose();
+  assert.throws(() => hl.tensorStats(t), /was disposed/);
 });

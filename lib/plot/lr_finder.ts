@@ -43,7 +43,9 @@ export function lrFinderPlot(found: LrFindResult, opts: LrFinderPlotOptions = {}
   const skipEnd = opts.skipEnd ?? 5;
   const end = found.lrs.length - skipEnd;
   if (!(Number.isInteger(skipStart) && Number.isInteger(skipEnd) && skipStart >= 0 && skipEnd >= 0) || end - skipStart < 2) {
-    throw new Error(`lrFinderPlot: skipStart ${skipStart} and skipEnd ${skipEnd} leave fewer than 2 of the ${found.lrs.length} steps; lower them or run more steps (numIt)`);
+    throw new Error(
+      `lrFinderPlot: skipStart ${skipStart} and skipEnd ${skipEnd} leave fewer than 2 of the ${found.lrs.length} steps; lower them or run more steps (numIt)`,
+    );
   }
   const lrs = found.lrs.slice(skipStart, end);
   const losses = found.losses.slice(skipStart, end).map((v) => (Number.isFinite(v) ? v : null));
@@ -63,8 +65,8 @@ export function lrFinderPlot(found: LrFindResult, opts: LrFinderPlotOptions = {}
     data.push({ type: 'scatter', mode: 'markers', name, x: [point.lr], y: [point.loss], marker: { color: runColor(s), size: 12 } });
   }
   const lastLr = found.lrs[found.lrs.length - 1];
-  const note = `stopped at lr ${fmt(lastLr, 2)} (${STOPPED[found.stopReason] ?? found.stopReason}); ` +
-    `first ${skipStart} and last ${skipEnd} steps not drawn`;
+  const note =
+    `stopped at lr ${fmt(lastLr, 2)} (${STOPPED[found.stopReason] ?? found.stopReason}); ` + `first ${skipStart} and last ${skipEnd} steps not drawn`;
   const layout = baseLayout(opts.title ?? 'Learning-rate finder', 'learning rate (log scale)', 'smoothed loss');
   layout.xaxis = { ...layout.xaxis, type: 'log', exponentformat: 'power' };
   layout.yaxis = { ...layout.yaxis, range };

@@ -12,10 +12,7 @@
 import { COLORS } from './figure';
 
 /** plotly's ten colours, then ten darker ones (tab20b's first shades) for longer lessons. */
-export const RUN_COLORS = [
-  ...COLORS,
-  '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd', '#e6550d', '#31a354', '#756bb1', '#636363',
-];
+export const RUN_COLORS = [...COLORS, '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd', '#e6550d', '#31a354', '#756bb1', '#636363'];
 
 const assigned = new Map<string, string>();
 

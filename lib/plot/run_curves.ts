@@ -37,6 +37,10 @@ export interface RunCurvesOptions {
   yRange?: [number, number];
   /** The clip: how far above the highest first value a run may go (default 10 with logY, else 1.5). */
   clipFactor?: number;
+  /** false: show every value (for curves whose rise or fall is the point, e.g. through depth). Default true. */
+  clip?: boolean;
+  /** Dotted vertical lines with a label at the top, e.g. [{ x: 9.5, text: 'unfreeze' }]. */
+  marks?: { x: number; text: string }[];
 }
 
 /** What happened to one run that the chart cannot show: where it left the range, where it stopped. */
@@ -63,6 +67,7 @@ function asRuns(runs: Record<string, number[]> | RunCurve[]): RunCurve[] {
 /** The y range to show: the given one, or the clipped one, or null (plotly's own autorange). */
 function yLimits(runs: RunCurve[], opts: RunCurvesOptions): [number, number] | null {
   if (opts.yRange) return opts.yRange;
+  if (opts.clip === false) return null;
   const usable = (v: number) => Number.isFinite(v) && (!opts.logY || v > 0);
   const firsts = runs.map((r) => r.y.find(usable)).filter((v): v is number => v !== undefined);
   if (firsts.length === 0) return null;
@@ -102,6 +107,11 @@ export function runCurves(runs: Record<string, number[]> | RunCurve[], opts: Run
   layout.yaxis = { ...layout.yaxis, ...(opts.logY ? { type: 'log', exponentformat: 'power' } : {}) };
   if (limits) layout.yaxis.range = opts.logY ? limits.map(Math.log10) : limits;
   layout.annotations = notes.map((n, i) => noteAnnotation(n, i, xLabel, limits, opts, runColor(n.name)));
+  const marks = opts.marks ?? [];
+  layout.shapes = marks.map((m) => ({ type: 'line', x0: m.x, x1: m.x, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#444', width: 1 } }));
+  for (const m of marks) {
+    (layout.annotations as object[]).push({ x: m.x, y: 1, xref: 'x', yref: 'paper', yanchor: 'bottom', showarrow: false, text: m.text, font: { size: 11 } });
+  }
   return { data, layout };
 }
 
@@ -113,9 +123,33 @@ function noteAnnotation(n: RunNote, i: number, xLabel: string, limits: [number, 
   const text = `${n.name}: ${parts.join(', ')}`;
   const logX = (v: number) => (opts.logX ? Math.log10(v) : v);
   if (n.exitAt !== undefined) {
-    return { x: logX(n.exitAt), y: 1, xref: 'x', yref: 'paper', text, showarrow: true, arrowcolor: color, ax: 40, ay: 25 + 20 * i, font: { color }, xanchor: 'left' };
+    return {
+      x: logX(n.exitAt),
+      y: 1,
+      xref: 'x',
+      yref: 'paper',
+      text,
+      showarrow: true,
+      arrowcolor: color,
+      ax: 40,
+      ay: 25 + 20 * i,
+      font: { color },
+      xanchor: 'left',
+    };
   }
   const at = n.lastFinite ?? { x: n.stopAt!, y: NaN };
   const y = Number.isFinite(at.y) ? (opts.logY ? Math.log10(at.y) : at.y) : 0.5;
-  return { x: logX(at.x), y, xref: 'x', yref: Number.isFinite(at.y) ? 'y' : 'paper', text, showarrow: true, arrowcolor: color, ax: 40, ay: -25 - 20 * i, font: { color }, xanchor: 'left' };
+  return {
+    x: logX(at.x),
+    y,
+    xref: 'x',
+    yref: Number.isFinite(at.y) ? 'y' : 'paper',
+    text,
+    showarrow: true,
+    arrowcolor: color,
+    ax: 40,
+    ay: -25 - 20 * i,
+    font: { color },
+    xanchor: 'left',
+  };
 }
