@@ -192,14 +192,28 @@ function runSmall(opts: { repeat: number; quick: boolean; torch: boolean }, pyth
   const tOk = t && 'ms' in t ? t : null;
   const ratio = hOk && tOk ? hOk.overhead_ms / tOk.epoch_ms : undefined;
   const row = [
-    'run_small', 'wasm+openblas', hOk ? fmt(hOk.overhead_ms) : 'failed', fmt(tOk?.epoch_ms, 3), ratio === undefined ? '-' : fmt(ratio, 2),
-    '<= 0.5', ratio === undefined ? '' : ratio <= 0.5 ? 'yes' : 'no', '-', '-', '-', fmt(hOk?.peak_rss_mb, 0), fmt(tOk?.peak_rss_mb, 0),
+    'run_small',
+    'wasm+openblas',
+    hOk ? fmt(hOk.overhead_ms) : 'failed',
+    fmt(tOk?.epoch_ms, 3),
+    ratio === undefined ? '-' : fmt(ratio, 2),
+    '<= 0.5',
+    ratio === undefined ? '' : ratio <= 0.5 ? 'yes' : 'no',
+    '-',
+    '-',
+    '-',
+    fmt(hOk?.peak_rss_mb, 0),
+    fmt(tOk?.peak_rss_mb, 0),
   ];
   rows.push(row);
   console.log(row.join('  '));
   if (hOk) {
-    console.log(`    hyperlab epoch ${fmt(hOk.epoch_ms)} ms = train ${fmt(hOk.train_ms)} + validation ${fmt(hOk.val_ms)} + overhead ${fmt(hOk.overhead_ms)}; ` +
-      `callbacks per epoch: ${Object.entries(hOk.callbacks_ms_per_epoch).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`);
+    console.log(
+      `    hyperlab epoch ${fmt(hOk.epoch_ms)} ms = train ${fmt(hOk.train_ms)} + validation ${fmt(hOk.val_ms)} + overhead ${fmt(hOk.overhead_ms)}; ` +
+        `callbacks per epoch: ${Object.entries(hOk.callbacks_ms_per_epoch)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')}`,
+    );
   }
   if (h && 'error' in h) console.log(`    hyperlab: ${h.error}`);
   if (t && 'error' in t) console.log(`    PyTorch: ${t.error}`);
@@ -223,8 +237,13 @@ function table(rows: string[][]): string {
 
 function parseArgs(argv: string[]) {
   const opts = {
-    quick: false, only: null as string[] | null, backends: CONFIGS.filter((c) => c.byDefault).map((c) => c.name), torch: true, repeat: 1,
-    torchDevice: 'cpu', out: path.join(__dirname, '..', '..', 'bench', 'results.json'),
+    quick: false,
+    only: null as string[] | null,
+    backends: CONFIGS.filter((c) => c.byDefault).map((c) => c.name),
+    torch: true,
+    repeat: 1,
+    torchDevice: 'cpu',
+    out: path.join(__dirname, '..', '..', 'bench', 'results.json'),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -266,7 +285,20 @@ async function main(): Promise<void> {
 
   const results: Record<string, unknown>[] = [];
   const rows: string[][] = [
-    ['workload', 'hyperlab backend', 'hyperlab ms', 'PyTorch ms', 'ratio', 'target', 'met', 'hyperlab CPU ms', 'PyTorch CPU ms', 'CPU ratio', 'hyperlab peak RSS MB', 'PyTorch peak RSS MB'],
+    [
+      'workload',
+      'hyperlab backend',
+      'hyperlab ms',
+      'PyTorch ms',
+      'ratio',
+      'target',
+      'met',
+      'hyperlab CPU ms',
+      'PyTorch CPU ms',
+      'CPU ratio',
+      'hyperlab peak RSS MB',
+      'PyTorch peak RSS MB',
+    ],
   ];
   /** The better (lower median) of two runs of the same thing; an error only if both failed. */
   const better = <T extends { ms: number }>(a: T | { error: string } | undefined, b: T | { error: string }): T | { error: string } =>
@@ -289,7 +321,14 @@ async function main(): Promise<void> {
         // the devices the figures come from: the CPU above, a GPU through WebGPU, PyTorch's device
         devices: { hyperlab_webgpu: adapter ?? null, torch: firstTorch?.device ?? opts.torchDevice },
       },
-      versions: { node: process.version, tfjs: tf.version_core, hyperlab: require('../../package.json').version, torch: firstTorch?.torch, python: firstTorch?.python, native },
+      versions: {
+        node: process.version,
+        tfjs: tf.version_core,
+        hyperlab: require('../../package.json').version,
+        torch: firstTorch?.torch,
+        python: firstTorch?.python,
+        native,
+      },
       settings: {
         ...budget,
         repeat: opts.repeat,
@@ -344,10 +383,18 @@ async function main(): Promise<void> {
       const row =
         'ms' in h
           ? [
-              w.id, c.name, fmt(h.ms), fmt(torchOk?.ms, 3), ratio === undefined ? '-' : fmt(ratio, 1),
-              target === undefined ? '' : `<= ${target}`, target === undefined || ratio === undefined ? '' : ratio <= target ? 'yes' : 'no',
-              fmt(h.cpu_ms), fmt(torchOk?.cpu_ms, 3), torchOk?.cpu_ms ? fmt(h.cpu_ms / torchOk.cpu_ms, 1) : '-',
-              fmt(h.peak_rss_mb, 0), fmt(torchOk?.peak_rss_mb, 0),
+              w.id,
+              c.name,
+              fmt(h.ms),
+              fmt(torchOk?.ms, 3),
+              ratio === undefined ? '-' : fmt(ratio, 1),
+              target === undefined ? '' : `<= ${target}`,
+              target === undefined || ratio === undefined ? '' : ratio <= target ? 'yes' : 'no',
+              fmt(h.cpu_ms),
+              fmt(torchOk?.cpu_ms, 3),
+              torchOk?.cpu_ms ? fmt(h.cpu_ms / torchOk.cpu_ms, 1) : '-',
+              fmt(h.peak_rss_mb, 0),
+              fmt(torchOk?.peak_rss_mb, 0),
             ]
           : [w.id, c.name, 'failed', fmt(torchOk?.ms, 3), '-', '', '', '-', fmt(torchOk?.cpu_ms, 3), '-', '-', fmt(torchOk?.peak_rss_mb, 0)];
       rows.push(row);
@@ -369,10 +416,7 @@ async function main(): Promise<void> {
 }
 
 const argv = process.argv.slice(2);
-const done =
-  argv[0] === '--child'
-    ? child(argv[1], argv[2] as BenchBackend, { minSteps: +argv[3], minSeconds: +argv[4], maxSeconds: +argv[5] })
-    : main();
+const done = argv[0] === '--child' ? child(argv[1], argv[2] as BenchBackend, { minSteps: +argv[3], minSeconds: +argv[4], maxSeconds: +argv[5] }) : main();
 done.catch((e) => {
   console.error(e instanceof Error ? e.message : e);
   process.exit(1);

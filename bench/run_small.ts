@@ -41,8 +41,13 @@ class EpochTimer extends Callback {
           return inner(...args);
         } finally {
           const dt = performance.now() - t0;
-          if (name === 'trainStep') (this.train += dt), this.trainSteps++;
-          else (this.val += dt), this.valSteps++;
+          if (name === 'trainStep') {
+            this.train += dt;
+            this.trainSteps++;
+          } else {
+            this.val += dt;
+            this.valSteps++;
+          }
         }
       };
     };

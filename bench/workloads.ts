@@ -58,7 +58,11 @@ function normal(seed: number, shape: number[]): tf.Tensor {
 /** Class indices 0..classes-1 (as float32, the form crossEntropyLoss takes). */
 function labels(seed: number, n: number, classes: number): tf.Tensor {
   const g = new hl.Generator(seed);
-  return tf.tensor(Array.from({ length: n }, () => g.nextUint32() % classes), [n], 'float32');
+  return tf.tensor(
+    Array.from({ length: n }, () => g.nextUint32() % classes),
+    [n],
+    'float32',
+  );
 }
 
 /** The usual loop body: zero grads, backward of the loss, optimizer step. */
@@ -94,8 +98,12 @@ function mlpA(batch: number): Trainer {
 function mlpB(): Trainer {
   hl.manualSeed(0);
   const model = new hl.Sequential(
-    new hl.Linear(400, 512), new hl.PReLU(), new hl.Dropout(0.2),
-    new hl.Linear(512, 512), new hl.PReLU(), new hl.Dropout(0.2),
+    new hl.Linear(400, 512),
+    new hl.PReLU(),
+    new hl.Dropout(0.2),
+    new hl.Linear(512, 512),
+    new hl.PReLU(),
+    new hl.Dropout(0.2),
     new hl.Linear(512, 400),
   );
   const x = normal(1, [32, 400]);
@@ -121,7 +129,11 @@ function xanesnetMlp(): Trainer {
 /** Labels 0/1 as float32 [n, 1], the targets of BCE-with-logits. */
 function binary(seed: number, n: number): tf.Tensor {
   const g = new hl.Generator(seed);
-  return tf.tensor(Array.from({ length: n }, () => g.nextUint32() % 2), [n, 1], 'float32');
+  return tf.tensor(
+    Array.from({ length: n }, () => g.nextUint32() % 2),
+    [n, 1],
+    'float32',
+  );
 }
 
 /** (c) CNN 1x64x64: three conv(k4, s2, p1) + BatchNorm2d + ReLU (16/32/64 channels), linear 32, linear 1. */
@@ -129,8 +141,13 @@ function cnnC(): Trainer {
   hl.manualSeed(0);
   const block = (i: number, o: number) => [new hl.Conv2d(i, o, 4, { stride: 2, padding: 1 }), new hl.BatchNorm2d(o), new hl.ReLU()];
   const model = new hl.Sequential(
-    ...block(1, 16), ...block(16, 32), ...block(32, 64),
-    new hl.Flatten(), new hl.Linear(64 * 8 * 8, 32), new hl.ReLU(), new hl.Linear(32, 1),
+    ...block(1, 16),
+    ...block(16, 32),
+    ...block(32, 64),
+    new hl.Flatten(),
+    new hl.Linear(64 * 8 * 8, 32),
+    new hl.ReLU(),
+    new hl.Linear(32, 1),
   );
   const x = normal(1, [32, 1, 64, 64]);
   const y = binary(2, 32);

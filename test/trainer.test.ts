@@ -28,8 +28,14 @@ function makeData(n: number, seed: number) {
           for (let s = 0; s < n; s += batchSize) {
             const idx = Array.from(order.subarray(s, s + batchSize));
             yield {
-              x: tf.tensor(idx.flatMap((i) => [x[2 * i], x[2 * i + 1]]), [idx.length, 2]),
-              y: tf.tensor(idx.map((i) => y[i]), [idx.length, 1]),
+              x: tf.tensor(
+                idx.flatMap((i) => [x[2 * i], x[2 * i + 1]]),
+                [idx.length, 2],
+              ),
+              y: tf.tensor(
+                idx.map((i) => y[i]),
+                [idx.length, 1],
+              ),
             };
           }
         },
@@ -141,7 +147,10 @@ test('CSV log: one row per epoch, truncated to the checkpoint on resume', async 
   trainer.epoch = 2; // as if resumed from the checkpoint of epoch 2
   await trainer.fit(makeData(64, 8).batches(32, true), { epochs: 4 });
   lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(',')[0]), ['epoch', '0', '1', '2', '3']);
+  assert.deepEqual(
+    lines.map((l) => l.split(',')[0]),
+    ['epoch', '0', '1', '2', '3'],
+  );
   model.dispose();
 });
 
@@ -190,7 +199,10 @@ test('batches in a plain array are reused every epoch (not disposed); the CSV lo
   hl.manualSeed(8);
   const model = new hl.Sequential(new hl.Linear(2, 1));
   const optimizer = new hl.SGD(model.parameters(), { lr: 0.05 });
-  const x = tf.tensor([[1, 2], [3, 4]]);
+  const x = tf.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const y = tf.tensor([[1], [2]]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-csv3-'));
   const file = path.join(dir, 'results.csv');

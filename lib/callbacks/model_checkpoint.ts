@@ -161,7 +161,8 @@ export function hasCheckpoint(dir: string): boolean {
 export function resumeTrainer(trainer: Trainer, dir: string): { epoch: number } {
   const { extra } = restoreCheckpoint(dir, { model: trainer.model });
   const state = extra.trainer as TrainerState | undefined;
-  if (!state) throw new Error(`resume: ${dir} holds weights but no trainer state (it was not written by ModelCheckpoint); load it with restoreCheckpoint instead`);
+  if (!state)
+    throw new Error(`resume: ${dir} holds weights but no trainer state (it was not written by ModelCheckpoint); load it with restoreCheckpoint instead`);
   trainer.setState(state);
   return { epoch: trainer.epoch };
 }

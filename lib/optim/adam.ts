@@ -88,8 +88,12 @@ export class Adam extends Optimizer<AdamOptions> {
       const steps = items.map(({ state }) => (state.step = (typeof state.step === 'number' ? state.step : 0) + 1));
       const outs = adamStepsNative(
         items.map(({ p, grad, state }, i) => ({
-          param: p, grad, expAvg: moment(state, 'exp_avg'), expAvgSq: moment(state, 'exp_avg_sq'),
-          maxExpAvgSq: amsgrad ? moment(state, 'max_exp_avg_sq') : undefined, step: steps[i],
+          param: p,
+          grad,
+          expAvg: moment(state, 'exp_avg'),
+          expAvgSq: moment(state, 'exp_avg_sq'),
+          maxExpAvgSq: amsgrad ? moment(state, 'max_exp_avg_sq') : undefined,
+          step: steps[i],
         })),
         { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, decoupled: this.decoupledWeightDecay, amsgrad, maximize },
       );

@@ -66,7 +66,6 @@ export type ParamsArg<O extends BaseOptimizerOptions> = Parameter[] | ParamGroup
 /** Keys PyTorch keeps in param_groups that mean nothing here; ignored when loading. */
 const TORCH_ONLY_GROUP_KEYS = new Set(['foreach', 'capturable', 'differentiable', 'fused']);
 
-
 function isSerializedTensor(v: unknown): v is SerializedTensor {
   return typeof v === 'object' && v !== null && Array.isArray((v as SerializedTensor).shape) && Array.isArray((v as SerializedTensor).data);
 }

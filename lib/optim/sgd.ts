@@ -93,9 +93,10 @@ export class SGD extends Optimizer<SGDOptions> {
     let g = maximize ? tf.neg(grad) : grad;
     if (weightDecay !== 0) g = tf.add(g, tf.mul(p, weightDecay));
     if (momentum !== 0) {
-      const b = state.momentum_buffer instanceof tf.Variable
-        ? this.setState(state, 'momentum_buffer', tf.add(tf.mul(state.momentum_buffer, momentum), tf.mul(g, 1 - dampening)))
-        : this.setState(state, 'momentum_buffer', g.clone()); // first step: b ← g
+      const b =
+        state.momentum_buffer instanceof tf.Variable
+          ? this.setState(state, 'momentum_buffer', tf.add(tf.mul(state.momentum_buffer, momentum), tf.mul(g, 1 - dampening)))
+          : this.setState(state, 'momentum_buffer', g.clone()); // first step: b ← g
       g = nesterov ? tf.add(g, tf.mul(b, momentum)) : b;
     } else if (!(state.momentum_buffer instanceof tf.Variable)) {
       state.momentum_buffer = null; // PyTorch records None here (and keeps an old buffer if momentum was turned off)

@@ -39,7 +39,6 @@ export interface Task {
   evalStep(batch: Batch): StepResult;
 }
 
-
 export interface SupervisedOptions {
   model: Module;
   optimizer: Optimizerlike;

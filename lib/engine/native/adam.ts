@@ -68,9 +68,24 @@ function adamKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const flags = (o.decoupled ? 1 : 0) | (o.amsgrad ? 2 : 0) | (o.maximize ? 4 : 0);
   parts.forEach(({ ins, outs, size }, i) => {
     addon.adam(
-      heap, offsetOf(backend, ins[0]!), offsetOf(backend, ins[1]!), off(ins[2]), off(ins[3]), off(ins[4]),
-      off(outs[0]), off(outs[1]), off(outs[2]), off(outs[3]), size,
-      o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.steps[i], flags,
+      heap,
+      offsetOf(backend, ins[0]!),
+      offsetOf(backend, ins[1]!),
+      off(ins[2]),
+      off(ins[3]),
+      off(ins[4]),
+      off(outs[0]),
+      off(outs[1]),
+      off(outs[2]),
+      off(outs[3]),
+      size,
+      o.lr,
+      o.beta1,
+      o.beta2,
+      o.eps,
+      o.weightDecay,
+      o.steps[i],
+      flags,
     );
   });
   return parts.flatMap((p) => p.outs);
@@ -94,9 +109,18 @@ export function adamStepsNative(items: AdamItem[], o: AdamStepOptions): tf.Tenso
   for (const it of items) {
     inputs.push(it.param, it.grad);
     let bits = 0;
-    if (it.expAvg) (bits |= 1), inputs.push(it.expAvg);
-    if (it.expAvgSq) (bits |= 2), inputs.push(it.expAvgSq);
-    if (it.maxExpAvgSq && o.amsgrad) (bits |= 4), inputs.push(it.maxExpAvgSq);
+    if (it.expAvg) {
+      bits |= 1;
+      inputs.push(it.expAvg);
+    }
+    if (it.expAvgSq) {
+      bits |= 2;
+      inputs.push(it.expAvgSq);
+    }
+    if (it.maxExpAvgSq && o.amsgrad) {
+      bits |= 4;
+      inputs.push(it.maxExpAvgSq);
+    }
     present.push(bits);
   }
   nativeOpCalls[ADAM] = (nativeOpCalls[ADAM] ?? 0) + 1;

@@ -28,8 +28,12 @@ function normSumKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const out = backend.makeOutput([], 'float32');
   const heap = heapOf(backend);
   addonFor(NORM_SUM).normSum(
-    heap, ts.map((t) => offsetOf(backend, t)), ts.map((t) => tf.util.sizeFromShape(t.shape)), offsetOf(backend, out),
-    attrs.global as boolean, attrs.lambda as number,
+    heap,
+    ts.map((t) => offsetOf(backend, t)),
+    ts.map((t) => tf.util.sizeFromShape(t.shape)),
+    offsetOf(backend, out),
+    attrs.global as boolean,
+    attrs.lambda as number,
   );
   return out;
 }
@@ -40,8 +44,13 @@ function normSumGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInf
   const outs = ts.map((t) => backend.makeOutput(t.shape, 'float32'));
   const heap = heapOf(backend);
   addonFor(NORM_SUM_GRAD).normSumGrad(
-    heap, offsetOf(backend, inputs.dy!), ts.map((t) => offsetOf(backend, t)), ts.map((t) => tf.util.sizeFromShape(t.shape)),
-    outs.map((t) => offsetOf(backend, t)), attrs.global as boolean, attrs.lambda as number,
+    heap,
+    offsetOf(backend, inputs.dy!),
+    ts.map((t) => offsetOf(backend, t)),
+    ts.map((t) => tf.util.sizeFromShape(t.shape)),
+    outs.map((t) => offsetOf(backend, t)),
+    attrs.global as boolean,
+    attrs.lambda as number,
   );
   return outs;
 }

@@ -40,7 +40,15 @@ function preluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   const heap = heapOf(backend);
   if (n > 0) {
     addonFor(PRELU_GRAD).preluGrad(
-      heap, offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, weight), offsetOf(backend, dx), offsetOf(backend, dw), n, C, S,
+      heap,
+      offsetOf(backend, dy),
+      offsetOf(backend, x),
+      offsetOf(backend, weight),
+      offsetOf(backend, dx),
+      offsetOf(backend, dw),
+      n,
+      C,
+      S,
     );
   } else {
     new Float32Array(heap, offsetOf(backend, dw), C).fill(0);

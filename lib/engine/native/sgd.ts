@@ -50,8 +50,18 @@ function sgdKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const flags = (o.nesterov ? 1 : 0) | (o.maximize ? 2 : 0);
   for (const { ins, outs } of parts) {
     addon.sgd(
-      heap, offsetOf(backend, ins[0]!), offsetOf(backend, ins[1]!), off(ins[2]), off(outs[0]), off(outs[1]),
-      tf.util.sizeFromShape(ins[0]!.shape), o.lr, o.momentum, o.dampening, o.weightDecay, flags,
+      heap,
+      offsetOf(backend, ins[0]!),
+      offsetOf(backend, ins[1]!),
+      off(ins[2]),
+      off(outs[0]),
+      off(outs[1]),
+      tf.util.sizeFromShape(ins[0]!.shape),
+      o.lr,
+      o.momentum,
+      o.dampening,
+      o.weightDecay,
+      flags,
     );
   }
   return parts.flatMap((p) => p.outs);
