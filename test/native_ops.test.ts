@@ -69,7 +69,7 @@ async function compareBackends(where: string, kernel: string | null, run: Run, t
   }
   if (!withNative) return;
   assert.ok(available, `native kernels ${hl.device().native}`);
-  const calls = kernel ? nativeOpCalls[kernel] ?? 0 : 0;
+  const calls = kernel ? (nativeOpCalls[kernel] ?? 0) : 0;
   const actual = collect(run);
   if (kernel) assert.ok((nativeOpCalls[kernel] ?? 0) > calls, `${where}: the native kernel ${kernel} did not run`);
   assertClose(actual, expected, tol, `${where}: native wasm vs cpu`);
@@ -102,29 +102,55 @@ function moduleRun(make: () => hl.Module, inputShape: number[], forward?: (m: hl
 const skipWithout = { skip: withNative ? false : `native kernels ${hl.device().native}` };
 
 test('Linear (2-D and 3-D input, with and without bias): native matches the plain kernels', async () => {
-  await compareBackends('Linear(13, 7)', 'HyperlabLinear', moduleRun(() => new hl.Linear(13, 7), [5, 13]));
-  await compareBackends('Linear(4, 65) on (2, 3, 4), no bias', 'HyperlabLinear', moduleRun(() => new hl.Linear(4, 65, false), [2, 3, 4]));
-  await compareBackends('Linear(9, 1) on one row', 'HyperlabLinear', moduleRun(() => new hl.Linear(9, 1), [1, 9]));
+  await compareBackends(
+    'Linear(13, 7)',
+    'HyperlabLinear',
+    moduleRun(() => new hl.Linear(13, 7), [5, 13]),
+  );
+  await compareBackends(
+    'Linear(4, 65) on (2, 3, 4), no bias',
+    'HyperlabLinear',
+    moduleRun(() => new hl.Linear(4, 65, false), [2, 3, 4]),
+  );
+  await compareBackends(
+    'Linear(9, 1) on one row',
+    'HyperlabLinear',
+    moduleRun(() => new hl.Linear(9, 1), [1, 9]),
+  );
 });
 
 test('crossEntropyLoss on class indices (mean, sum, int32 targets): loss and gradient match the plain kernels', async () => {
-  const ceRun = (M: number, C: number, opts: { reduction?: 'mean' | 'sum'; int?: boolean }): Run => () => {
-    const logits = param(1, [M, C]);
-    const g = new hl.Generator(9);
-    const target = tf.tensor(Array.from({ length: M }, () => g.nextUint32() % C), [M], opts.int ? 'int32' : 'float32');
-    const loss = hl.backward(() => hl.crossEntropyLoss(tf.mul(logits, 3), target, { reduction: opts.reduction }));
-    const out = [tf.scalar(loss), logits.grad!.clone()];
-    tf.dispose([logits, target]);
-    return out;
-  };
+  const ceRun =
+    (M: number, C: number, opts: { reduction?: 'mean' | 'sum'; int?: boolean }): Run =>
+    () => {
+      const logits = param(1, [M, C]);
+      const g = new hl.Generator(9);
+      const target = tf.tensor(
+        Array.from({ length: M }, () => g.nextUint32() % C),
+        [M],
+        opts.int ? 'int32' : 'float32',
+      );
+      const loss = hl.backward(() => hl.crossEntropyLoss(tf.mul(logits, 3), target, { reduction: opts.reduction }));
+      const out = [tf.scalar(loss), logits.grad!.clone()];
+      tf.dispose([logits, target]);
+      return out;
+    };
   await compareBackends('cross-entropy mean', 'HyperlabCrossEntropy', ceRun(64, 10, {}));
   await compareBackends('cross-entropy sum, int32 targets', 'HyperlabCrossEntropy', ceRun(7, 3, { reduction: 'sum', int: true }));
   await compareBackends('cross-entropy two classes, one row', 'HyperlabCrossEntropy', ceRun(1, 2, {}));
 });
 
 test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kernels; its second-order gradient is right', async () => {
-  await compareBackends('LeakyReLU(0.2)', 'HyperlabLeakyRelu', moduleRun(() => new hl.LeakyReLU(0.2), [3, 4, 5]));
-  await compareBackends('LeakyReLU() with zeros', 'HyperlabLeakyRelu', moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.LeakyReLU()), [40]));
+  await compareBackends(
+    'LeakyReLU(0.2)',
+    'HyperlabLeakyRelu',
+    moduleRun(() => new hl.LeakyReLU(0.2), [3, 4, 5]),
+  );
+  await compareBackends(
+    'LeakyReLU() with zeros',
+    'HyperlabLeakyRelu',
+    moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.LeakyReLU()), [40]),
+  );
   if (!withNative) return;
   // second order (tfjs' own LeakyRelu gradient cannot be differentiated: no gradient for Greater):
   // d/dx sum((d/dx sum(f(x) * x))^2) = d/dx sum((2 s x)^2) = 8 s^2 x, s = 1 or the slope
@@ -133,8 +159,61 @@ test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kern
   const x = tf.tensor(values);
   const m = new hl.LeakyReLU(0.3);
   const gg = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(m.forward(u), u)))(v))))(x);
-  assertClose(gg, Array.from(values, (v) => 8 * (v > 0 ? 1 : 0.09) * v), TOL, 'LeakyReLU second order');
+  assertClose(
+    gg,
+    Array.from(values, (v) => 8 * (v > 0 ? 1 : 0.09) * v),
+    TOL,
+    'LeakyReLU second order',
+  );
   tf.dispose([x, gg]);
+});
+
+test('PReLU (one slope, per channel on 2-D and 4-D input, zeros in the input) matches the plain kernels', async () => {
+  await compareBackends(
+    'PReLU()',
+    'HyperlabPrelu',
+    moduleRun(() => new hl.PReLU(), [16, 37]),
+  );
+  await compareBackends(
+    'PReLU(3) on [4, 3]',
+    'HyperlabPrelu',
+    moduleRun(() => new hl.PReLU(3, 0.1), [4, 3]),
+  );
+  await compareBackends(
+    'PReLU(5) on [2, 5, 3, 4]',
+    'HyperlabPrelu',
+    moduleRun(() => new hl.PReLU(5), [2, 5, 3, 4]),
+  );
+  await compareBackends(
+    'ReLU then PReLU (exact zeros)',
+    'HyperlabPrelu',
+    moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.PReLU()), [40]),
+  );
+  await compareBackends('PReLU on an empty batch', 'HyperlabPrelu', () => {
+    const m = new hl.PReLU(4);
+    const x = tf.zeros([0, 4]);
+    const y = m.forward(x);
+    const out = [y.clone()];
+    tf.dispose([x, y]);
+    m.dispose();
+    return out;
+  });
+});
+
+test('L2 regularisation (per tensor and global, a zero tensor among them): value and gradients match the plain kernels', async () => {
+  const regRun =
+    (variant: 'per-tensor' | 'global'): Run =>
+    () => {
+      const ps = [param(1, [7, 5]), param(2, [5]), param(3, [1])];
+      const zero = hl.Parameter.filled([3], 0);
+      const all = [...ps, zero];
+      const loss = hl.backward(() => tf.mul(hl.regularization(all, 'L2', 0.3, { variant }), 2));
+      const out = [tf.scalar(loss), ...all.map((p) => p.grad!.clone())];
+      tf.dispose(all);
+      return out;
+    };
+  await compareBackends('L2 per tensor', 'HyperlabNormSum', regRun('per-tensor'));
+  await compareBackends('L2 global', 'HyperlabNormSum', regRun('global'));
 });
 
 test('Conv2d: strides, padding (also same and asymmetric), dilation, bias, unbatched: native matches the plain kernels', async () => {
@@ -153,8 +232,16 @@ test('Conv2d: strides, padding (also same and asymmetric), dilation, bias, unbat
 });
 
 test('Conv1d, ConvTranspose1d and ConvTranspose2d: native matches the plain kernels', async () => {
-  await compareBackends('Conv1d k5 s2 p2 dilation 2', 'HyperlabConv2D', moduleRun(() => new hl.Conv1d(3, 4, 5, { stride: 2, padding: 2, dilation: 2 }), [2, 3, 20]));
-  await compareBackends('Conv1d unbatched', 'HyperlabConv2D', moduleRun(() => new hl.Conv1d(3, 2, 3), [3, 9]));
+  await compareBackends(
+    'Conv1d k5 s2 p2 dilation 2',
+    'HyperlabConv2D',
+    moduleRun(() => new hl.Conv1d(3, 4, 5, { stride: 2, padding: 2, dilation: 2 }), [2, 3, 20]),
+  );
+  await compareBackends(
+    'Conv1d unbatched',
+    'HyperlabConv2D',
+    moduleRun(() => new hl.Conv1d(3, 2, 3), [3, 9]),
+  );
   const transposes: [string, () => hl.Module, number[]][] = [
     ['2d k4 s2 p1', () => new hl.ConvTranspose2d(4, 3, 4, { stride: 2, padding: 1 }), [2, 4, 5, 6]],
     ['2d k3 s2 output_padding 1', () => new hl.ConvTranspose2d(3, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }), [2, 3, 4, 4]],
@@ -188,18 +275,41 @@ test('BatchNorm1d/2d in training: output, gradients and running statistics match
       hl.manualSeed(5);
       const m = make();
       const x = normal(1, shape);
-      for (let s = 0; s < steps; s++) tf.tidy(() => { m.forward(tf.mul(x, s + 1)); });
+      for (let s = 0; s < steps; s++)
+        tf.tidy(() => {
+          m.forward(tf.mul(x, s + 1));
+        });
       const buffers = Object.values(m.stateDict()).map((t) => tf.cast(t, 'float32'));
       tf.dispose(x);
       m.dispose();
       return [...out, ...buffers];
     };
   };
-  await compareBackends('BatchNorm2d', 'HyperlabBatchNormTrain', bnRun(() => new hl.BatchNorm2d(4), [3, 4, 5, 6]));
-  await compareBackends('BatchNorm1d (N, C)', 'HyperlabBatchNormTrain', bnRun(() => new hl.BatchNorm1d(7), [5, 7]));
-  await compareBackends('BatchNorm1d (N, C, L), momentum null', 'HyperlabBatchNormTrain', bnRun(() => new hl.BatchNorm1d(3, { momentum: null }), [4, 3, 9], 3));
-  await compareBackends('BatchNorm2d affine false', 'HyperlabBatchNormTrain', bnRun(() => new hl.BatchNorm2d(2, { affine: false }), [2, 2, 3, 3]));
-  await compareBackends('BatchNorm2d no running stats', 'HyperlabBatchNormTrain', bnRun(() => new hl.BatchNorm2d(2, { trackRunningStats: false }), [3, 2, 2, 2]));
+  await compareBackends(
+    'BatchNorm2d',
+    'HyperlabBatchNormTrain',
+    bnRun(() => new hl.BatchNorm2d(4), [3, 4, 5, 6]),
+  );
+  await compareBackends(
+    'BatchNorm1d (N, C)',
+    'HyperlabBatchNormTrain',
+    bnRun(() => new hl.BatchNorm1d(7), [5, 7]),
+  );
+  await compareBackends(
+    'BatchNorm1d (N, C, L), momentum null',
+    'HyperlabBatchNormTrain',
+    bnRun(() => new hl.BatchNorm1d(3, { momentum: null }), [4, 3, 9], 3),
+  );
+  await compareBackends(
+    'BatchNorm2d affine false',
+    'HyperlabBatchNormTrain',
+    bnRun(() => new hl.BatchNorm2d(2, { affine: false }), [2, 2, 3, 3]),
+  );
+  await compareBackends(
+    'BatchNorm2d no running stats',
+    'HyperlabBatchNormTrain',
+    bnRun(() => new hl.BatchNorm2d(2, { trackRunningStats: false }), [3, 2, 2, 2]),
+  );
 });
 
 test('LSTM: uni- and bidirectional, stacked, batchFirst, unbatched, given state: outputs, states and gradients match', async () => {
@@ -230,26 +340,28 @@ interface Opt {
 }
 
 test('Adam and AdamW (weight decay, amsgrad, maximize): parameters and state after 4 steps match the plain kernels', async () => {
-  const adamRun = (make: (ps: hl.Parameter[]) => Opt): Run => () => {
-    const ps = [param(1, [3, 4]), param(2, [5])];
-    const opt = make(ps);
-    for (let s = 0; s < 4; s++) {
+  const adamRun =
+    (make: (ps: hl.Parameter[]) => Opt): Run =>
+    () => {
+      const ps = [param(1, [3, 4]), param(2, [5])];
+      const opt = make(ps);
+      for (let s = 0; s < 4; s++) {
+        opt.zeroGrad();
+        hl.backward(() => tf.add(tf.sum(tf.pow(ps[0], 3)), tf.sum(tf.mul(ps[1], normal(10 + s, [5])))));
+        opt.step();
+      }
+      const state = opt.stateDict();
+      const moments = Object.values(state.state).flatMap((s) =>
+        Object.entries(s)
+          .filter(([k]) => k !== 'step')
+          .map(([, v]) => tf.tensor((v as { data: number[] }).data ?? (v as number[]))),
+      );
       opt.zeroGrad();
-      hl.backward(() => tf.add(tf.sum(tf.pow(ps[0], 3)), tf.sum(tf.mul(ps[1], normal(10 + s, [5])))));
-      opt.step();
-    }
-    const state = opt.stateDict();
-    const moments = Object.values(state.state).flatMap((s) =>
-      Object.entries(s)
-        .filter(([k]) => k !== 'step')
-        .map(([, v]) => tf.tensor((v as { data: number[] }).data ?? (v as number[]))),
-    );
-    opt.zeroGrad();
-    opt.dispose();
-    const out = [...ps.map((p) => p.clone()), ...moments];
-    tf.dispose(ps);
-    return out;
-  };
+      opt.dispose();
+      const out = [...ps.map((p) => p.clone()), ...moments];
+      tf.dispose(ps);
+      return out;
+    };
   const opts: [string, (ps: hl.Parameter[]) => Opt][] = [
     ['Adam', (ps) => new hl.Adam(ps, { lr: 0.1 })],
     ['Adam betas (0.5, 0.999), weight decay, amsgrad', (ps) => new hl.Adam(ps, { lr: 0.05, betas: [0.5, 0.999], weightDecay: 0.1, amsgrad: true })],
@@ -259,13 +371,72 @@ test('Adam and AdamW (weight decay, amsgrad, maximize): parameters and state aft
   for (const [name, make] of opts) await compareBackends(name, 'HyperlabAdam', adamRun(make), { rtol: 1e-5, atol: 1e-6 });
 });
 
+test('SGD (momentum, dampening, Nesterov, weight decay, maximize) and Adam with a parameter that skips steps: all parameters in one kernel match the plain kernels', async () => {
+  // three parameters; the third has no gradient in the first two steps (its state and step count start later)
+  const optRun = (make: (ps: hl.Parameter[]) => Opt, kernel: string): [string, Run] => [
+    kernel,
+    () => {
+      const ps = [param(1, [3, 4]), param(2, [5]), param(3, [2, 2])];
+      const opt = make(ps);
+      for (let s = 0; s < 4; s++) {
+        opt.zeroGrad();
+        hl.backward(() => {
+          const main = tf.add(tf.sum(tf.pow(ps[0], 3)), tf.sum(tf.mul(ps[1], normal(10 + s, [5]))));
+          return s < 2 ? main : tf.add(main, tf.sum(tf.square(ps[2])));
+        });
+        opt.step();
+      }
+      const state = opt.stateDict();
+      const values = Object.values(state.state).flatMap((st) =>
+        Object.entries(st)
+          .filter(([, v]) => v !== null)
+          .map(([, v]) => (typeof v === 'number' ? tf.scalar(v) : tf.tensor((v as { data: number[] }).data ?? (v as number[])))),
+      );
+      opt.zeroGrad();
+      opt.dispose();
+      const out = [...ps.map((p) => p.clone()), ...values];
+      tf.dispose(ps);
+      return out;
+    },
+  ];
+  const cases: [string, [string, Run]][] = [
+    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgd')],
+    ['SGD momentum, dampening, weight decay', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), 'HyperlabSgd')],
+    ['SGD Nesterov, maximize', optRun((ps) => new hl.SGD(ps, { lr: 0.01, momentum: 0.5, nesterov: true, maximize: true }), 'HyperlabSgd')],
+    ['Adam, a late parameter', optRun((ps) => new hl.Adam(ps, { lr: 0.1 }), 'HyperlabAdam')],
+  ];
+  for (const [name, [kernel, run]] of cases) await compareBackends(name, kernel, run, { rtol: 1e-5, atol: 1e-6 });
+});
+
+test('mseLoss (mean and sum, 1-D to 3-D, target with a gradient) matches the plain kernels', async () => {
+  const mseRun =
+    (shape: number[], reduction: 'mean' | 'sum'): Run =>
+    () => {
+      const pred = param(1, shape);
+      const target = param(2, shape);
+      const loss = hl.backward(() => tf.mul(hl.mseLoss(tf.mul(pred, 2), target, { reduction }), 3));
+      const out = [tf.scalar(loss), pred.grad!.clone(), target.grad!.clone()];
+      tf.dispose([pred, target]);
+      return out;
+    };
+  await compareBackends('mse mean [16, 226]', 'HyperlabMse', mseRun([16, 226], 'mean'));
+  await compareBackends('mse sum [64, 10]', 'HyperlabMse', mseRun([64, 10], 'sum'));
+  await compareBackends('mse mean [2, 3, 5]', 'HyperlabMse', mseRun([2, 3, 5], 'mean'));
+  await compareBackends('mse mean [1]', 'HyperlabMse', mseRun([1], 'mean'));
+});
+
 test('a small CNN with batch norm trains to the same losses with native kernels, plain wasm and cpu', async () => {
   const train: Run = () => {
     hl.manualSeed(0);
     const net = new hl.Sequential(
-      new hl.Conv2d(1, 4, 4, { stride: 2, padding: 1 }), new hl.BatchNorm2d(4), new hl.ReLU(),
-      new hl.Conv2d(4, 8, 4, { stride: 2, padding: 1 }), new hl.BatchNorm2d(8), new hl.LeakyReLU(0.2),
-      new hl.Flatten(), new hl.Linear(8 * 4 * 4, 1),
+      new hl.Conv2d(1, 4, 4, { stride: 2, padding: 1 }),
+      new hl.BatchNorm2d(4),
+      new hl.ReLU(),
+      new hl.Conv2d(4, 8, 4, { stride: 2, padding: 1 }),
+      new hl.BatchNorm2d(8),
+      new hl.LeakyReLU(0.2),
+      new hl.Flatten(),
+      new hl.Linear(8 * 4 * 4, 1),
     );
     const x = normal(1, [6, 1, 16, 16]);
     const y = tf.tensor([[0], [1], [1], [0], [1], [0]]);
@@ -290,7 +461,17 @@ test("tfjs-backend-wasm's gaps: tf.conv2d's filter gradient (missing) and Tile (
     ['valid stride 2', [3, 9, 10, 2], [2, 2], 'valid'],
     ['same stride 2', [2, 9, 7, 3], [2, 2], 'same'],
     ['same stride 1', [2, 6, 6, 2], [1, 1], 'same'],
-    ['explicit padding, strides [3, 1]', [2, 8, 7, 2], [3, 1], [[0, 0], [1, 2], [2, 0], [0, 0]]],
+    [
+      'explicit padding, strides [3, 1]',
+      [2, 8, 7, 2],
+      [3, 1],
+      [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    ],
     ["padding 1 (square: tfjs sizes a numeric padding's output with the filter height and stride in both dimensions)", [1, 5, 5, 4], [2, 2], 1],
   ];
   for (const [name, xShape, strides, pad] of pads) {

@@ -29,8 +29,14 @@ function makeData(n: number, seed: number) {
           for (let s = 0; s < n; s += batchSize) {
             const idx = Array.from(order.subarray(s, s + batchSize));
             yield {
-              x: tf.tensor(idx.flatMap((i) => [x[2 * i], x[2 * i + 1]]), [idx.length, 2]),
-              y: tf.tensor(idx.map((i) => y[i]), [idx.length, 1]),
+              x: tf.tensor(
+                idx.flatMap((i) => [x[2 * i], x[2 * i + 1]]),
+                [idx.length, 2],
+              ),
+              y: tf.tensor(
+                idx.map((i) => y[i]),
+                [idx.length, 1],
+              ),
             };
           }
         },
@@ -194,7 +200,10 @@ test('CSV log: one row per epoch, truncated to the checkpoint on resume', async 
   trainer.epoch = 2; // as if resumed from the checkpoint of epoch 2
   await trainer.fit(makeData(64, 8).batches(32, true), { epochs: 4 });
   lines = fs.readFileSync(file, 'utf8').trim().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(',')[0]), ['epoch', '0', '1', '2', '3']);
+  assert.deepEqual(
+    lines.map((l) => l.split(',')[0]),
+    ['epoch', '0', '1', '2', '3'],
+  );
   model.dispose();
 });
 
@@ -243,7 +252,10 @@ test('batches in a plain array are reused every epoch (not disposed); the CSV lo
   hl.manualSeed(8);
   const model = new hl.Sequential(new hl.Linear(2, 1));
   const optimizer = new hl.SGD(model.parameters(), { lr: 0.05 });
-  const x = tf.tensor([[1, 2], [3, 4]]);
+  const x = tf.tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const y = tf.tensor([[1], [2]]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-csv3-'));
   const file = path.join(dir, 'results.csv');
@@ -277,4 +289,69 @@ test('checkpoints/best follows the validation loss, also when validation runs ev
   const saved = JSON.parse(fs.readFileSync(path.join(dir, 'best', 'checkpoint.json'), 'utf8'));
   assert.equal(saved.epoch, 2, 'best holds the state after epoch 2 (counting from 1)');
   model.dispose();
+});
+
+test('ModelCheckpoint with an interval: epochs are kept in memory, written when the interval has passed and when training ends (after Ctrl-C too), with the files an every-epoch save writes; resume stays exact', async () => {
+  await hl.useBackend('cpu');
+  const { ModelCheckpoint, resumeTrainer } = await import('../lib/callbacks/model_checkpoint');
+  const data = makeData(96, 9);
+  const val = makeData(32, 10);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-ckpt-interval-'));
+  const read = (dir: string) => {
+    const ck = hl.loadCheckpoint(dir);
+    const out = {
+      epoch: ck.epoch,
+      step: ck.step,
+      best: ck.bestMetric,
+      generator: ck.generator,
+      weights: Object.fromEntries(Object.entries(ck.weights).map(([k, t]) => [k, Array.from(t.dataSync())])),
+      extra: JSON.stringify(ck.extra),
+    };
+    ck.dispose();
+    return out;
+  };
+
+  // every epoch (interval 0) and once at the end (an interval longer than the run): the same files
+  const every = makeTrainer(11, [new ModelCheckpoint(path.join(root, 'every')), lambdaCallback({})]); // callbacks as `held` has
+  await every.trainer.fit(data.batches(16, true), { epochs: 4, validation: val.batches(32, false) });
+  let sawNothing = false;
+  const before = tf.memory().numTensors;
+  const held = makeTrainer(11);
+  const ckpt = new ModelCheckpoint(path.join(root, 'held'), { interval: 3600 });
+  held.trainer.addCallback(ckpt);
+  held.trainer.addCallback(lambdaCallback({ onEpochEnd: () => void (sawNothing = !fs.existsSync(path.join(root, 'held', 'last'))) }));
+  await held.trainer.fit(data.batches(16, true), { epochs: 4, validation: val.batches(32, false) });
+  assert.ok(sawNothing, 'nothing written before the interval passed');
+  for (const sub of ['last', 'best']) assert.deepEqual(read(path.join(root, 'held', sub)), read(path.join(root, 'every', sub)), `${sub}: same checkpoint`);
+  held.model.dispose();
+  held.optimizer.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no tensors left: the snapshots are freed once written');
+
+  // Ctrl-C in epoch 3: the end of training writes epoch 2 (the last finished one); resuming gives the uninterrupted numbers
+  const full = makeTrainer(11);
+  await full.trainer.fit(data.batches(16, true), { epochs: 5 });
+  const cut = makeTrainer(11, [new ModelCheckpoint(path.join(root, 'cut'), { interval: 3600 })]);
+  let batches = 0;
+  cut.trainer.addCallback(
+    lambdaCallback({
+      onBatchEnd: () => {
+        if (++batches === 2 * 6 + 3) {
+          cut.trainer.stop('interrupted', 'interrupted (test)');
+        }
+      },
+    }),
+  );
+  await cut.trainer.fit(data.batches(16, true), { epochs: 5 });
+  assert.equal(read(path.join(root, 'cut', 'last')).epoch, 2);
+  const again = makeTrainer(12, [new ModelCheckpoint(path.join(root, 'cut'), { interval: 3600 })]);
+  hl.manualSeed(999);
+  resumeTrainer(again.trainer, path.join(root, 'cut', 'last'));
+  await again.trainer.fit(data.batches(16, true), { epochs: 5 });
+  assert.deepEqual(again.trainer.history.loss, full.trainer.history.loss);
+  assert.equal(read(path.join(root, 'cut', 'last')).epoch, 5);
+  for (const t of [every, full, cut, again]) {
+    t.model.dispose();
+    t.optimizer.dispose();
+  }
+  fs.rmSync(root, { recursive: true, force: true });
 });

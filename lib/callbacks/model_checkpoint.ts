@@ -9,9 +9,22 @@
  * was 1.4 MB a save): it is appended, one JSON line per epoch, to `<dir>/history.jsonl`,
  * and each checkpoint records how many of its lines are its own ({historyFile, epochs}).
  * Checkpoints written before that, with the whole history inline, still resume.
+ *
+ * With `interval: s` (seconds), `last` and `best` are written at most every s
+ * seconds and when training ends (also after Ctrl-C, early stopping or a
+ * non-finite loss). Between writes each finished epoch is kept in memory as a
+ * snapshot (weights and optimizer tensors share their data, no copy, until the
+ * next steps replace it), and a write saves the latest snapshot: the files are
+ * the ones an every-epoch save of that epoch writes, so a resume still starts
+ * from a finished epoch and continues with the numbers of an uninterrupted run.
+ * A process killed outright resumes from the last written epoch, at most s
+ * seconds of training behind. Each write is atomic, as always (checkpoint.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { tf } from '../engine/tf';
+import type { Generator } from '../engine/random';
+import type { Module, StateDict } from '../nn/module';
 import { Logs } from '../train/callback';
 import { loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../io/checkpoint';
 import { MonitorCallback, MonitorMode } from './monitor';
@@ -23,6 +36,18 @@ export interface ModelCheckpointOptions {
   mode?: MonitorMode;
   /** Also keep a copy `epoch<N>` every this many epochs (0: never). */
   keepEvery?: number;
+  /** Seconds between writes of `last` and `best` (default 0: after every epoch); see above. */
+  interval?: number;
+}
+
+/** One finished epoch's state, held until it is written. */
+interface Snapshot {
+  epoch: number;
+  step: number;
+  bestMetric: number | null;
+  weights: StateDict;
+  trainer: { state(): TrainerState; dispose(): void };
+  uses: number;
 }
 
 export class ModelCheckpoint extends MonitorCallback {
@@ -63,18 +88,56 @@ export class ModelCheckpoint extends MonitorCallback {
     return n;
   }
 
-  private save(sub: string): void {
+  private pendingLast: Snapshot | null = null;
+  private pendingBest: Snapshot | null = null;
+  private lastWrite = 0;
+
+  /** The state now, for writing now or later (weights cloned: shared data, no copy). */
+  private snapshot(): Snapshot {
     const t = this.trainer;
-    const state = t.getState();
-    const epochs = this.syncHistory();
+    const weights = Object.fromEntries(Object.entries(t.model.stateDict()).map(([k, v]) => [k, tf.clone(v)]));
+    return { epoch: t.epoch, step: t.globalStep, bestMetric: this.bestOrNull, weights, trainer: t.snapshotState() as Snapshot['trainer'], uses: 0 };
+  }
+
+  private release(s: Snapshot | null): void {
+    if (s && --s.uses <= 0) {
+      tf.dispose(Object.values(s.weights));
+      s.trainer.dispose();
+    }
+  }
+
+  private write(sub: string, s: Snapshot): void {
+    const state = s.trainer.state();
+    // The history goes to history.jsonl (appended); the checkpoint names how many of its lines are its own.
+    const epochs = (state.history as { epoch: unknown[] }).epoch.length;
+    this.syncHistory();
     (state as unknown as { history: HistoryRef }).history = { historyFile: HISTORY_FILE, epochs };
     saveCheckpoint(path.join(this.dir, sub), {
-      model: t.model,
-      epoch: t.epoch,
-      step: t.globalStep,
-      bestMetric: this.bestOrNull,
+      model: { stateDict: () => s.weights } as unknown as Module, // the snapshot's weights, under the model's names
+      epoch: s.epoch,
+      step: s.step,
+      bestMetric: s.bestMetric,
+      generator: { getState: () => state.rng } as unknown as Generator, // the random state of that epoch
       extra: { trainer: state, monitor: this.monitor },
     });
+  }
+
+  /** Write what is pending (last, then best, as an every-epoch save does) and let the snapshots go. */
+  private flush(): void {
+    const [last, best] = [this.pendingLast, this.pendingBest];
+    this.pendingLast = this.pendingBest = null;
+    try {
+      if (last) this.write('last', last);
+      if (best) this.write('best', best);
+    } finally {
+      this.release(last);
+      this.release(best);
+      this.lastWrite = Date.now();
+    }
+  }
+
+  onTrainBegin(): void {
+    this.lastWrite = Date.now();
   }
 
   onEpochEnd(epoch: number, logs: Logs): void {
@@ -84,10 +147,23 @@ export class ModelCheckpoint extends MonitorCallback {
     // every n epochs, the epochs in between do not compete for `best`.
     const value = logs[this.monitor] ?? (this.monitor === 'val_loss' && !this.trainer.hasValidation ? logs.loss : undefined);
     const better = value !== undefined && this.monitorOf.update(value);
-    this.save('last');
-    if (better) this.save('best');
+    const snap = this.snapshot();
+    this.release(this.pendingLast);
+    this.pendingLast = snap;
+    snap.uses++;
+    if (better) {
+      this.release(this.pendingBest);
+      this.pendingBest = snap;
+      snap.uses++;
+    }
     const every = this.options.keepEvery ?? 0;
-    if (every > 0 && (epoch + 1) % every === 0) this.save(`epoch${epoch + 1}`);
+    if (every > 0 && (epoch + 1) % every === 0) this.write(`epoch${epoch + 1}`, snap);
+    if (Date.now() - this.lastWrite >= (this.options.interval ?? 0) * 1000) this.flush();
+  }
+
+  /** Training ended (finished, stopped early, interrupted, diverged): write the last finished epoch. */
+  onTrainEnd(): void {
+    this.flush();
   }
 
   getState(): unknown {

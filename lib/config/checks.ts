@@ -107,14 +107,16 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   if (unsafe.length) return unsafe;
   if (hl.checkpoint_every !== undefined && hl.checkpoint_every !== 1) {
     problems.push(
-      `${at(where, ['hyperlab', 'checkpoint_every'])}: hyperlab writes checkpoints/last after every epoch (that is what makes a rerun resume exactly); ` +
-        'a longer interval is not implemented: remove checkpoint_every',
+      `${at(where, ['hyperlab', 'checkpoint_every'])}: hyperlab keeps every finished epoch and writes checkpoints/last every 10 s and when training ends ` +
+        '(that is what makes a rerun resume exactly); an interval in epochs is not implemented: remove checkpoint_every',
     );
   }
   if (spec.style === 'raccoon') {
     for (const key of ['mode', 'model', 'val_split', 'max_samples', 'row_order', 'coordinates']) {
       if (hl[key] !== undefined) {
-        problems.push(`${at(where, ['hyperlab', key])}: hyperlab.${key} is for XANESNET run files; a RACCOON/PENGUIN run takes its model from model_params and its data from data_params: remove it`);
+        problems.push(
+          `${at(where, ['hyperlab', key])}: hyperlab.${key} is for XANESNET run files; a RACCOON/PENGUIN run takes its model from model_params and its data from data_params: remove it`,
+        );
       }
     }
     if (hl.grad_clip !== undefined) {
@@ -122,7 +124,9 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
     }
     (hl.original_bugs ?? []).forEach((b: string, i: number) => {
       if (String(b).toLowerCase() !== 'raccoon_slicing') {
-        problems.push(`${at(where, ['hyperlab', 'original_bugs', String(i)])}: '${b}' is a XANESNET bug; RACCOON/PENGUIN runs have raccoon_slicing only: remove it`);
+        problems.push(
+          `${at(where, ['hyperlab', 'original_bugs', String(i)])}: '${b}' is a XANESNET bug; RACCOON/PENGUIN runs have raccoon_slicing only: remove it`,
+        );
       }
     });
     return problems;
@@ -135,14 +139,22 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
 
   // --- the model and its mode ---
   if (is2023) {
-    if (hl.model !== undefined && h.model !== undefined && String(h.model).toLowerCase().replace(/^aegan$/, 'aegan_mlp') !== hl.model) {
+    if (
+      hl.model !== undefined &&
+      h.model !== undefined &&
+      String(h.model)
+        .toLowerCase()
+        .replace(/^aegan$/, 'aegan_mlp') !== hl.model
+    ) {
       problems.push(`${at(where, ['hyperlab', 'model'])}: hyperlab.model (${hl.model}) and hyperparams.model (${h.model}) disagree; give the model once`);
     }
     for (const key of Object.keys(h)) {
       if (COMMON_2023.includes(key) || USED_2023[type]?.includes(key) || isOff(key, h[key])) continue;
       const users = usedBy(USED_2023, key);
       const instead = isAegan && ['lr', 'optim_fn', 'loss'].includes(key) ? `; aegan_mlp reads ${key}_gen and ${key}_dis` : '';
-      problems.push(`${at(where, ['hyperparams', key])}: ${type} does not use ${key} (${users.length ? `it is for ${users.join(', ')}` : 'no model does'})${instead}: remove it`);
+      problems.push(
+        `${at(where, ['hyperparams', key])}: ${type} does not use ${key} (${users.length ? `it is for ${users.join(', ')}` : 'no model does'})${instead}: remove it`,
+      );
     }
   } else {
     if (raw.mode !== undefined && hl.mode !== undefined && raw.mode !== hl.mode) {
@@ -152,17 +164,26 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
     for (const key of Object.keys(params)) {
       if (USED_2024[type]?.includes(key) || isOff(key, params[key])) continue;
       const users = usedBy(USED_2024, key);
-      problems.push(`${at(where, ['model', 'params', key])}: ${type} does not use ${key} (${users.length ? `it is for ${users.join(', ')}` : 'no model does'}): remove it`);
+      problems.push(
+        `${at(where, ['model', 'params', key])}: ${type} does not use ${key} (${users.length ? `it is for ${users.join(', ')}` : 'no model does'}): remove it`,
+      );
     }
     const aeganOnly = ['lr_gen', 'lr_dis', 'loss_gen', 'loss_dis'];
     for (const key of aeganOnly) {
-      if (!isAegan && h[key] !== undefined) problems.push(`${at(where, ['hyperparams', key])}: only aegan_mlp reads ${key}; ${type} uses ${key.replace(/_(gen|dis)$/, '')}: remove it`);
+      if (!isAegan && h[key] !== undefined)
+        problems.push(`${at(where, ['hyperparams', key])}: only aegan_mlp reads ${key}; ${type} uses ${key.replace(/_(gen|dis)$/, '')}: remove it`);
     }
-    if (isAegan && h.lr !== undefined && h.lr_gen !== undefined) problems.push(`${at(where, ['hyperparams', 'lr'])}: aegan_mlp's generator lr is lr_gen (lr is its fallback), so lr is not used: remove one of them`);
-    if (isAegan && h.loss !== undefined && h.loss_gen !== undefined) problems.push(`${at(where, ['hyperparams', 'loss'])}: aegan_mlp's generator loss is loss_gen (loss is its fallback), so loss is not used: remove one of them`);
+    if (isAegan && h.lr !== undefined && h.lr_gen !== undefined)
+      problems.push(`${at(where, ['hyperparams', 'lr'])}: aegan_mlp's generator lr is lr_gen (lr is its fallback), so lr is not used: remove one of them`);
+    if (isAegan && h.loss !== undefined && h.loss_gen !== undefined)
+      problems.push(
+        `${at(where, ['hyperparams', 'loss'])}: aegan_mlp's generator loss is loss_gen (loss is its fallback), so loss is not used: remove one of them`,
+      );
   }
   if (spec.mode === 'train_aegan' && !isAegan) {
-    problems.push(`${at(where, is2023 ? ['hyperlab', 'mode'] : ['mode'])}: mode train_aegan trains aegan_mlp only; ${type} trains with train_xyz (structure -> spectrum) or train_xanes`);
+    problems.push(
+      `${at(where, is2023 ? ['hyperlab', 'mode'] : ['mode'])}: mode train_aegan trains aegan_mlp only; ${type} trains with train_xyz (structure -> spectrum) or train_xanes`,
+    );
   }
 
   // --- losses ---
@@ -180,7 +201,15 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   } else {
     checkLoss(spec.train.loss, h.loss, ['hyperparams', 'loss'], where, noReg, problems);
   }
-  if (d.kfold) checkLoss(d.kfold.loss, raw.kfold_params?.loss, ['kfold_params', 'loss'], where, 'the k-fold test loss is the plain loss of the held-out fold (XANESNET adds no regularisation to it)', problems);
+  if (d.kfold)
+    checkLoss(
+      d.kfold.loss,
+      raw.kfold_params?.loss,
+      ['kfold_params', 'loss'],
+      where,
+      'the k-fold test loss is the plain loss of the held-out fold (XANESNET adds no regularisation to it)',
+      problems,
+    );
 
   // --- original_bugs: each must have something to act on ---
   const bugTargets: Record<string, [boolean, string]> = {
@@ -202,12 +231,18 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   const augPath = is2023 ? ['augment'] : ['augment_params'];
   if (augOn) {
     const typeKey = is2023 ? 'augment_type' : 'type';
-    const normal = is2023 ? aug?.augment_params ?? {} : aug ?? {};
-    if (!aug) problems.push(`${at(where, [is2023 ? 'data_params' : 'data_augment'])}: augmentation is switched on but ${augPath[0]} is missing: give ${augPath[0]}: {${typeKey}: random_noise | random_combination, augment_mult: N, ...}`);
+    const normal = is2023 ? (aug?.augment_params ?? {}) : (aug ?? {});
+    if (!aug)
+      problems.push(
+        `${at(where, [is2023 ? 'data_params' : 'data_augment'])}: augmentation is switched on but ${augPath[0]} is missing: give ${augPath[0]}: {${typeKey}: random_noise | random_combination, augment_mult: N, ...}`,
+      );
     else if (!aug[typeKey]) problems.push(`${at(where, augPath)}: ${typeKey} is missing: random_noise or random_combination`);
     else if (String(aug[typeKey]).toLowerCase() === 'random_combination') {
       for (const k of ['normal_mean', 'normal_sd']) {
-        if (normal[k] !== undefined) problems.push(`${at(where, [...augPath, ...(is2023 ? ['augment_params'] : []), k])}: random_combination averages two samples and adds no noise, so ${k} does nothing: remove it (or use random_noise)`);
+        if (normal[k] !== undefined)
+          problems.push(
+            `${at(where, [...augPath, ...(is2023 ? ['augment_params'] : []), k])}: random_combination averages two samples and adds no noise, so ${k} does nothing: remove it (or use random_noise)`,
+          );
       }
     }
   }
@@ -215,7 +250,9 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   if (is2023 && sched?.scheduler && !sched.scheduler_type) {
     problems.push(`${at(where, ['lr_scheduler'])}: scheduler is True but scheduler_type is missing (step, multistep, exponential, linear, constant, ...)`);
   } else if (!is2023 && sched === true && !raw.scheduler_params?.type) {
-    problems.push(`${at(where, ['lr_scheduler'])}: lr_scheduler is True but scheduler_params${raw.scheduler_params ? '.type' : ''} is missing: give scheduler_params: {type: step, step_size: ..., gamma: ...}`);
+    problems.push(
+      `${at(where, ['lr_scheduler'])}: lr_scheduler is True but scheduler_params${raw.scheduler_params ? '.type' : ''} is missing: give scheduler_params: {type: step, step_size: ..., gamma: ...}`,
+    );
   } else if (spec.train.scheduler) {
     try {
       scheduleFromConfig(spec.train.scheduler.type, spec.train.scheduler.params, spec.train.lr, spec.train.epochs);
@@ -225,16 +262,23 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   }
   const variants = (['kfold', 'bootstrap', 'ensemble'] as const).filter((k) => raw[k]);
   if (variants.length > 1) {
-    problems.push(`${at(where, [variants[1]])}: ${variants.join(' and ')} are all True; hyperlab runs one of k-fold, bootstrap and ensemble at a time: set the others to False`);
+    problems.push(
+      `${at(where, [variants[1]])}: ${variants.join(' and ')} are all True; hyperlab runs one of k-fold, bootstrap and ensemble at a time: set the others to False`,
+    );
   }
   const seedKey = is2023 ? { bootstrap: 'seed_boot', ensemble: 'weight_init_seed' } : { bootstrap: 'weight_seed', ensemble: 'weight_seed' };
-  for (const [k, countKey] of [['bootstrap', 'n_boot'], ['ensemble', 'n_ens']] as const) {
+  for (const [k, countKey] of [
+    ['bootstrap', 'n_boot'],
+    ['ensemble', 'n_ens'],
+  ] as const) {
     if (!raw[k]) continue;
     const p = raw[`${k}_params`];
     const seeds = p?.[seedKey[k]];
     if (!p || p[countKey] === undefined || !Array.isArray(seeds) || (k === 'bootstrap' && p.n_size === undefined)) {
       const needs = k === 'bootstrap' ? `n_boot, n_size and ${seedKey[k]}` : `n_ens and ${seedKey[k]}`;
-      problems.push(`${at(where, [k])}: ${k} is True but ${k}_params ${p ? 'lacks some of' : 'is missing'}: give ${k}_params with ${needs} (one seed per model)`);
+      problems.push(
+        `${at(where, [k])}: ${k} is True but ${k}_params ${p ? 'lacks some of' : 'is missing'}: give ${k}_params with ${needs} (one seed per model)`,
+      );
     } else if (seeds.length < p[countKey]) {
       problems.push(`${at(where, [`${k}_params`, seedKey[k]])}: ${countKey} is ${p[countKey]} but ${seeds.length} seed(s) are given: give one seed per model`);
     }
@@ -242,7 +286,9 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
 
   // --- model_eval, optuna, the descriptor ---
   if (d.modelEval && hl.val_split !== undefined) {
-    problems.push(`${at(where, ['hyperlab', 'val_split'])}: with model_eval the split is XANESNET's 75/15/10 (training/validation/evaluation); remove val_split or set model_eval to False`);
+    problems.push(
+      `${at(where, ['hyperlab', 'val_split'])}: with model_eval the split is XANESNET's 75/15/10 (training/validation/evaluation); remove val_split or set model_eval to False`,
+    );
   }
   if (raw.optuna === true) {
     problems.push(

@@ -6,7 +6,8 @@
  *     l1  = reduce(|pred - target|)
  */
 import { tf } from '../engine/tf';
-import { Reduction, asFloat, absWithTorchGrad, checkSameShape, reduce } from './common';
+import { Reduction, asFloat, absWithTorchGrad, checkReduction, checkSameShape, reduce } from './common';
+import { mseNative, nativeOpsActive } from '../engine/native';
 
 export interface ReductionOptions {
   /** 'mean' (default), 'sum' or 'none'. */
@@ -16,6 +17,10 @@ export interface ReductionOptions {
 /** Mean squared error, `F.mse_loss(pred, target)`. */
 export function mseLoss(pred: tf.Tensor, target: tf.Tensor, options: ReductionOptions = {}): tf.Tensor {
   checkSameShape('mseLoss', pred, target);
+  const reduction = options.reduction ?? 'mean';
+  if (nativeOpsActive() && reduction !== 'none' && pred.dtype === 'float32' && target.dtype === 'float32') {
+    return mseNative(pred, target, checkReduction(reduction, 'mseLoss') === 'mean'); // one kernel each way (lib/engine/native/losses.ts)
+  }
   return tf.tidy(() => reduce(tf.squaredDifference(asFloat(pred), asFloat(target)), options.reduction ?? 'mean', 'mseLoss'));
 }
 

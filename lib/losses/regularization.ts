@@ -22,6 +22,7 @@
 import { tf } from '../engine/tf';
 import { Module } from '../nn/module';
 import { absWithTorchGrad, safeNorm } from './common';
+import { nativeOpsActive, normSumNative } from '../engine/native';
 
 /** The doc string above, for help text and notebooks. */
 export const REGULARIZATION_DOC = `XANESNET regularisation: loss += lambda * R.
@@ -68,6 +69,9 @@ export function regularization(
     throw new Error(`regularization: unknown kind '${kind}'; use 'L1', 'L2' or null (no regularisation)`);
   }
   if (k === null || k === 'NULL' || k === 'NONE' || list.length === 0) return tf.scalar(0);
+  if (k === 'L2' && nativeOpsActive() && list.every((p) => p.dtype === 'float32')) {
+    return normSumNative(list, lambda, variant === 'global'); // the same sums in one native kernel each way
+  }
   return tf.tidy(() => {
     let R: tf.Tensor;
     if (k === 'L1') {

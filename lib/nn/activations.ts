@@ -29,7 +29,10 @@ export class LeakyReLU extends Module {
 /** Leaky ReLU whose slope is learned: one slope (default) or one per channel (dimension 1), initialised to 0.25. */
 export class PReLU extends Module {
   weight: Parameter;
-  constructor(readonly numParameters = 1, init = 0.25) {
+  constructor(
+    readonly numParameters = 1,
+    init = 0.25,
+  ) {
     super();
     this.weight = Parameter.filled([numParameters], init);
   }

@@ -10,7 +10,7 @@
  */
 import { tf } from '../engine/tf';
 import { noGrad } from '../engine/autograd';
-import { leakyReluNative, linearNative, nativeOpsActive } from '../engine/native';
+import { leakyReluNative, linearNative, nativeOpsActive, preluNative } from '../engine/native';
 
 export { conv1d, conv2d, convTranspose1d, convTranspose2d } from './conv';
 export type { ConvOptions, ConvTransposeOptions } from './conv';
@@ -60,11 +60,12 @@ export function leakyRelu(x: tf.Tensor, negativeSlope = 0.01): tf.Tensor {
  * (dimension 1 of x). At x = 0 the gradient is a, as in PyTorch.
  */
 export function prelu(x: tf.Tensor, weight: tf.Tensor): tf.Tensor {
+  const n = weight.size;
+  if (n > 1 && (x.rank < 2 || x.shape[1] !== n)) throw new Error(`F.prelu: input [${x.shape}] needs ${n} channels in dimension 1 for a weight of ${n} slopes`);
+  if (useNative(x)) return preluNative(x, weight); // one native kernel each way (lib/engine/native/prelu.ts)
   return tf.tidy(() => {
-    const n = weight.size;
     let a: tf.Tensor = weight;
     if (n > 1) {
-      if (x.rank < 2 || x.shape[1] !== n) throw new Error(`F.prelu: input [${x.shape}] needs ${n} channels in dimension 1 for a weight of ${n} slopes`);
       a = a.reshape([n, ...new Array(x.rank - 2).fill(1)]);
     }
     return tf.where(positive(x), x, tf.mul(a, x));

@@ -20,7 +20,7 @@
 import { tf } from '../engine/tf';
 import { Parameter } from '../nn/parameter';
 import { Optimizer, ParamGroup, ParamsArg, ParamState } from './optimizer';
-import { adamStepNative, nativeOpsActive } from '../engine/native';
+import { adamStepsNative, nativeOpsActive } from '../engine/native';
 
 export interface AdamOptions {
   /** Learning rate γ (default 1e-3). */
@@ -75,24 +75,42 @@ export class Adam extends Optimizer<AdamOptions> {
     if (!(o.weightDecay >= 0)) throw new Error(`${n}: weightDecay must be >= 0 in ${where}, got ${o.weightDecay}`);
   }
 
+  /** On wasm with the native kernels: every float32 parameter of the group in one kernel (lib/engine/native/adam.ts). */
+  protected updateGroup(items: { p: Parameter; grad: tf.Tensor; state: ParamState }[], group: ParamGroup<AdamOptions>): void {
+    if (!nativeOpsActive() || items.some(({ p, grad }) => p.dtype !== 'float32' || grad.dtype !== 'float32')) {
+      super.updateGroup(items, group);
+      return;
+    }
+    const { lr, betas, eps, weightDecay, amsgrad, maximize } = group;
+    const moment = (state: ParamState, key: string) => (state[key] instanceof tf.Variable ? (state[key] as tf.Variable) : undefined);
+    tf.tidy(() => {
+      const steps = items.map(({ state }) => (state.step = (typeof state.step === 'number' ? state.step : 0) + 1));
+      const outs = adamStepsNative(
+        items.map(({ p, grad, state }, i) => ({
+          param: p,
+          grad,
+          expAvg: moment(state, 'exp_avg'),
+          expAvgSq: moment(state, 'exp_avg_sq'),
+          maxExpAvgSq: amsgrad ? moment(state, 'max_exp_avg_sq') : undefined,
+          step: steps[i],
+        })),
+        { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, decoupled: this.decoupledWeightDecay, amsgrad, maximize },
+      );
+      items.forEach(({ p, state }, i) => {
+        const [theta, m, v, vMax] = outs[i];
+        this.setState(state, 'exp_avg', m);
+        this.setState(state, 'exp_avg_sq', v);
+        if (amsgrad) this.setState(state, 'max_exp_avg_sq', vMax);
+        p.assign(theta);
+      });
+    });
+  }
+
   protected update(p: Parameter, grad: tf.Tensor, group: ParamGroup<AdamOptions>, state: ParamState): void {
     const { lr, betas, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = betas;
     const step = (typeof state.step === 'number' ? state.step : 0) + 1;
     state.step = step;
-
-    if (nativeOpsActive() && p.dtype === 'float32') {
-      // The same update in one native kernel (lib/engine/native/adam.ts).
-      const moment = (key: string) => (state[key] instanceof tf.Variable ? (state[key] as tf.Variable) : undefined);
-      const [theta, m, v, vMax] = adamStepNative(p, grad, moment('exp_avg'), moment('exp_avg_sq'), amsgrad ? moment('max_exp_avg_sq') : undefined, {
-        lr, beta1, beta2, eps, weightDecay, step, decoupled: this.decoupledWeightDecay, amsgrad, maximize,
-      });
-      this.setState(state, 'exp_avg', m);
-      this.setState(state, 'exp_avg_sq', v);
-      if (amsgrad) this.setState(state, 'max_exp_avg_sq', vMax);
-      p.assign(theta);
-      return;
-    }
 
     let g = maximize ? tf.neg(grad) : grad;
     let theta: tf.Tensor = p;

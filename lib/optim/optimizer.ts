@@ -66,7 +66,6 @@ export type ParamsArg<O extends BaseOptimizerOptions> = Parameter[] | ParamGroup
 /** Keys PyTorch keeps in param_groups that mean nothing here; ignored when loading. */
 const TORCH_ONLY_GROUP_KEYS = new Set(['foreach', 'capturable', 'differentiable', 'fused']);
 
-
 function isSerializedTensor(v: unknown): v is SerializedTensor {
   return typeof v === 'object' && v !== null && Array.isArray((v as SerializedTensor).shape) && Array.isArray((v as SerializedTensor).data);
 }
@@ -151,16 +150,25 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
   step(): void {
     this.paramGroups.forEach((group, gi) => {
       this.checkOptions(group, `parameter group ${gi}`); // options are mutable: check them as used
+      const items: { p: Parameter; grad: tf.Tensor; state: ParamState }[] = [];
       for (const p of group.params) {
         if (!p.requiresGrad || p.grad === null) continue;
         if (p.isDisposed) throw new Error(`${this.name}.step(): a parameter of parameter group ${gi} has been disposed`);
         let state = this.state.get(p);
         if (!state) this.state.set(p, (state = {}));
-        const grad = p.grad;
-        const s = state;
-        tf.tidy(() => this.update(p, grad, group, s));
+        items.push({ p, grad: p.grad, state });
       }
+      if (items.length) this.updateGroup(items, group);
     });
+  }
+
+  /**
+   * Update the parameters of one group that have gradients. By default one
+   * `update` each, each in its own tf.tidy; an optimizer may override this to
+   * update them all at once (Adam does, with one native kernel on wasm).
+   */
+  protected updateGroup(items: { p: Parameter; grad: tf.Tensor; state: ParamState }[], group: ParamGroup<O>): void {
+    for (const { p, grad, state } of items) tf.tidy(() => this.update(p, grad, group, state));
   }
 
   /**
@@ -197,16 +205,37 @@ export abstract class Optimizer<O extends BaseOptimizerOptions = BaseOptimizerOp
 
   /** The state in PyTorch's layout, as plain JSON (tensors copied to arrays). */
   stateDict(): OptimizerStateDict {
+    return this.stateDictOf(this.state, this.paramGroups);
+  }
+
+  /**
+   * The state as it is now, to turn into stateDict() later (a checkpoint written
+   * after a few more steps, lib/callbacks/model_checkpoint.ts). Its tensors share
+   * the current data, no copy: the optimizer's next steps replace its variables'
+   * data and leave these alone. dispose() frees them.
+   */
+  snapshot(): { stateDict(): OptimizerStateDict; dispose(): void } {
+    const held: tf.Tensor[] = [];
+    const state = new Map<Parameter, ParamState>();
+    for (const [p, s] of this.state) {
+      state.set(p, Object.fromEntries(Object.entries(s).map(([k, v]) => [k, v instanceof tf.Tensor ? held[held.push(tf.clone(v)) - 1] : v])) as ParamState);
+    }
+    // the options as they are now (a schedule changes lr later)
+    const groups = this.paramGroups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as ParamGroup<O>);
+    return { stateDict: () => this.stateDictOf(state, groups), dispose: () => tf.dispose(held) };
+  }
+
+  private stateDictOf(stateMap: Map<Parameter, ParamState>, paramGroups: ParamGroup<O>[]): OptimizerStateDict {
     const index = this.indexOf();
     const state: OptimizerStateDict['state'] = {};
-    for (const [p, s] of this.state) {
+    for (const [p, s] of stateMap) {
       const i = index.get(p);
       if (i === undefined) continue;
       state[String(i)] = Object.fromEntries(
-        Object.entries(s).map(([k, v]) => [k, v instanceof tf.Variable ? { shape: [...v.shape], data: Array.from(v.dataSync()) } : v]),
+        Object.entries(s).map(([k, v]) => [k, v instanceof tf.Tensor ? { shape: [...v.shape], data: Array.from(v.dataSync()) } : v]),
       );
     }
-    const param_groups = this.paramGroups.map((g) => {
+    const param_groups = paramGroups.map((g) => {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(g)) {
         if (k === 'params' || v === undefined) continue;

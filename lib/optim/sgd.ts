@@ -18,6 +18,7 @@
 import { tf } from '../engine/tf';
 import { Parameter } from '../nn/parameter';
 import { Optimizer, ParamGroup, ParamsArg, ParamState } from './optimizer';
+import { nativeOpsActive, sgdStepsNative } from '../engine/native';
 
 export interface SGDOptions {
   /** Learning rate γ (PyTorch 2's default, 1e-3). */
@@ -64,14 +65,37 @@ export class SGD extends Optimizer<SGDOptions> {
     }
   }
 
+  /** On wasm with the native kernels: every float32 parameter of the group in one kernel (lib/engine/native/sgd.ts). */
+  protected updateGroup(items: { p: Parameter; grad: tf.Tensor; state: ParamState }[], group: ParamGroup<SGDOptions>): void {
+    if (!nativeOpsActive() || items.some(({ p, grad }) => p.dtype !== 'float32' || grad.dtype !== 'float32')) {
+      super.updateGroup(items, group);
+      return;
+    }
+    const { lr, momentum, dampening, nesterov, weightDecay, maximize } = group;
+    tf.tidy(() => {
+      const buffer = (s: ParamState) => (s.momentum_buffer instanceof tf.Variable ? s.momentum_buffer : undefined);
+      const outs = sgdStepsNative(
+        items.map(({ p, grad, state }) => ({ param: p, grad, momentumBuffer: buffer(state) })),
+        { lr, momentum, dampening, nesterov, weightDecay, maximize },
+      );
+      items.forEach(({ p, state }, i) => {
+        const [theta, b] = outs[i];
+        if (momentum !== 0) this.setState(state, 'momentum_buffer', b);
+        else if (!(state.momentum_buffer instanceof tf.Variable)) state.momentum_buffer = null; // as update() below
+        p.assign(theta);
+      });
+    });
+  }
+
   protected update(p: Parameter, grad: tf.Tensor, group: ParamGroup<SGDOptions>, state: ParamState): void {
     const { lr, momentum, dampening, nesterov, weightDecay, maximize } = group;
     let g = maximize ? tf.neg(grad) : grad;
     if (weightDecay !== 0) g = tf.add(g, tf.mul(p, weightDecay));
     if (momentum !== 0) {
-      const b = state.momentum_buffer instanceof tf.Variable
-        ? this.setState(state, 'momentum_buffer', tf.add(tf.mul(state.momentum_buffer, momentum), tf.mul(g, 1 - dampening)))
-        : this.setState(state, 'momentum_buffer', g.clone()); // first step: b ← g
+      const b =
+        state.momentum_buffer instanceof tf.Variable
+          ? this.setState(state, 'momentum_buffer', tf.add(tf.mul(state.momentum_buffer, momentum), tf.mul(g, 1 - dampening)))
+          : this.setState(state, 'momentum_buffer', g.clone()); // first step: b ← g
       g = nesterov ? tf.add(g, tf.mul(b, momentum)) : b;
     } else if (!(state.momentum_buffer instanceof tf.Variable)) {
       state.momentum_buffer = null; // PyTorch records None here (and keeps an old buffer if momentum was turned off)

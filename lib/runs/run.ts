@@ -59,6 +59,14 @@ import { loadXanesArrays, xanesLoaders, prepareXanes, XanesArrays } from './xane
 import { modelEvalAfterTraining, ModelEvalResults, ModelEvalSets } from './model_eval';
 import { resolveGuessSource, startFromGuess } from './load_guess';
 
+/**
+ * Seconds between checkpoint writes in a run (ModelCheckpoint's `interval`): the finished
+ * epochs in between are kept in memory and the last one is written when training ends, also
+ * after Ctrl-C, so a rerun resumes exactly; only a process killed outright loses up to this
+ * much training. Writing after every epoch (fsync'ed files) cost more than a small run's epoch.
+ */
+export const CHECKPOINT_INTERVAL_S = 10;
+
 export interface RunOptions {
   /** Override the run file's backend. */
   backend?: string;
@@ -123,7 +131,10 @@ export async function inputShapeOf(spec: RunSpec): Promise<{ nIn: number; nOut: 
   const d = spec.data as XanesDataSpec;
   const nFeatures = makeDescriptor(d.descriptor).length;
   if (!fs.existsSync(d.xanesPath)) throw new Error(`run ${spec.name}: the spectra folder ${d.xanesPath} does not exist (check xanes_path / y_path)`);
-  const first = fs.readdirSync(d.xanesPath).filter((f) => f.endsWith('.txt')).sort()[0];
+  const first = fs
+    .readdirSync(d.xanesPath)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()[0];
   if (!first) throw new Error(`run ${spec.name}: no .txt spectrum in ${d.xanesPath}`);
   const nEnergies = readSpectrum(path.join(d.xanesPath, first)).energies.length;
   // The Fourier transform turns a spectrum of L points into 2L (3L with concat).
@@ -245,12 +256,14 @@ async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, 
   } else if (d.bootstrap) {
     kind = 'bootstrap';
     const b = d.bootstrap;
-    if (b.seeds.length < b.nBoot) throw new Error(`run ${spec.name}: bootstrap n_boot is ${b.nBoot} but only ${b.seeds.length} seeds are given; give one seed per model`);
+    if (b.seeds.length < b.nBoot)
+      throw new Error(`run ${spec.name}: bootstrap n_boot is ${b.nBoot} but only ${b.seeds.length} seeds are given; give one seed per model`);
     for (let i = 0; i < b.nBoot; i++) variants.push({ name: `boot_${i}`, rows: bootstrapIndices(n, { nSize: b.nSize, seed: b.seeds[i] }), seed: b.seeds[i] });
   } else {
     kind = 'ensemble';
     const e = d.ensemble!;
-    if (e.seeds.length < e.nEns) throw new Error(`run ${spec.name}: ensemble n_ens is ${e.nEns} but only ${e.seeds.length} weight seeds are given; give one per model`);
+    if (e.seeds.length < e.nEns)
+      throw new Error(`run ${spec.name}: ensemble n_ens is ${e.nEns} but only ${e.seeds.length} weight seeds are given; give one per model`);
     for (let i = 0; i < e.nEns; i++) variants.push({ name: `ens_${i}`, rows: null, seed: e.seeds[i] });
   }
   const results: VariantResult[] = [];
@@ -269,9 +282,7 @@ async function runVariants(spec: RunSpec, runDir: string, device: DeviceReport, 
   }
   const lastOf = (h: History, k: string) => (h[k] ? h[k][h[k].length - 1] : NaN);
   const header = kind === 'kfold' ? 'variant,test_loss,loss,val_loss' : 'variant,loss,val_loss';
-  const rows = results.map((r) =>
-    [r.name, ...(kind === 'kfold' ? [r.testLoss] : []), lastOf(r.history, 'loss'), lastOf(r.history, 'val_loss')].join(','),
-  );
+  const rows = results.map((r) => [r.name, ...(kind === 'kfold' ? [r.testLoss] : []), lastOf(r.history, 'loss'), lastOf(r.history, 'val_loss')].join(','));
   fs.writeFileSync(path.join(runDir, `${kind}.csv`), [header, ...rows].join('\n') + '\n');
   if (kind === 'kfold') {
     const t = results.map((r) => r.testLoss!).filter(Number.isFinite);
@@ -365,7 +376,7 @@ function runCallbacks(spec: RunSpec, runDir: string, opts: RunOptions): Callback
   if (spec.train.earlyStopping) callbacks.push(new EarlyStopping(spec.train.earlyStopping));
   callbacks.push(new CSVLogger(path.join(runDir, 'metrics.csv'), { overwrite: true })); // the run's own file
   if (spec.train.tensorboard) callbacks.push(new TensorBoardLogger(path.join(runDir, 'tensorboard')));
-  callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss' }));
+  callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss', interval: CHECKPOINT_INTERVAL_S }));
   callbacks.push(new InterruptHandler());
   callbacks.push(...(opts.callbacks ?? []));
   return callbacks;
@@ -407,7 +418,13 @@ async function runOne(spec: RunSpec, runDir: string, data: PreparedData, weightS
   const evalSets = data.extra.modelEval as ModelEvalSets | undefined;
   const modelEval =
     evalSets && !interrupted
-      ? modelEvalAfterTraining(model, evalSets, { type: spec.model.type, batchSize: spec.train.batchSize, seed: spec.train.seed, runDir, say: (m) => say(opts, m) })
+      ? modelEvalAfterTraining(model, evalSets, {
+          type: spec.model.type,
+          batchSize: spec.train.batchSize,
+          seed: spec.train.seed,
+          runDir,
+          say: (m) => say(opts, m),
+        })
       : undefined;
   return {
     spec,

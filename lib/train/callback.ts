@@ -52,6 +52,8 @@ export interface TrainLoop {
   stop(kind: StopKind, message: string): void;
   /** Everything needed to continue exactly where the loop is (what a checkpoint keeps). */
   getState(): unknown;
+  /** getState() as it is now, read later (tensors held without a copy until dispose()). */
+  snapshotState(): { state(): unknown; dispose(): void };
 }
 
 export abstract class Callback {

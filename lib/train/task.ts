@@ -25,6 +25,8 @@ export interface Optimizerlike {
   zeroGrad(): void;
   step(): void;
   stateDict(): unknown;
+  /** The state now, as stateDict() later (Optimizer.snapshot); absent: stateDict() is taken at once. */
+  snapshot?(): { stateDict(): unknown; dispose(): void };
   loadStateDict(state: any): void;
   paramGroups: { lr: number; params: Parameter[] }[];
 }
@@ -36,7 +38,6 @@ export interface Task {
   trainStep(batch: Batch): StepResult;
   evalStep(batch: Batch): StepResult;
 }
-
 
 export interface SupervisedOptions {
   model: Module;

@@ -285,15 +285,35 @@ export class Trainer implements TrainLoop {
 
   /** Everything needed to continue exactly where this trainer is (see checkpoint.ts). */
   getState(): TrainerState {
+    const snap = this.snapshotState();
+    try {
+      return snap.state();
+    } finally {
+      snap.dispose();
+    }
+  }
+
+  /**
+   * getState() as it is now, to be read later: the optimizers' tensors are held
+   * (sharing their data, no copy) and turned into arrays only when state() is
+   * called, everything else is taken at once. dispose() frees the held tensors.
+   */
+  snapshotState(): { state(): TrainerState; dispose(): void } {
+    const optimizers = this.task.optimizers.map((o) => {
+      if (o.snapshot) return o.snapshot();
+      const sd = o.stateDict();
+      return { stateDict: () => sd, dispose: () => {} };
+    });
+    const epoch = this.epoch;
+    const globalStep = this.globalStep;
+    const history = JSON.parse(JSON.stringify(this.history, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+    const rng = defaultGenerator.getState();
+    const schedulers = (this.opts.schedulers ?? []).map((s) => s.scheduler.stateDict());
+    const callbacks = this.callbacks.map((c) => c.getState() ?? null);
+    const stateful = (this.opts.stateful ?? []).map((s) => s.getState());
     return {
-      epoch: this.epoch,
-      globalStep: this.globalStep,
-      history: JSON.parse(JSON.stringify(this.history, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v))),
-      rng: defaultGenerator.getState(),
-      optimizers: this.task.optimizers.map((o) => o.stateDict()),
-      schedulers: (this.opts.schedulers ?? []).map((s) => s.scheduler.stateDict()),
-      callbacks: this.callbacks.map((c) => c.getState() ?? null),
-      stateful: (this.opts.stateful ?? []).map((s) => s.getState()),
+      state: () => ({ epoch, globalStep, history, rng, optimizers: optimizers.map((o) => o.stateDict()), schedulers, callbacks, stateful }),
+      dispose: () => optimizers.forEach((o) => o.dispose()),
     };
   }
 

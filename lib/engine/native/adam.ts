@@ -1,16 +1,19 @@
 /**
- * One Adam / AdamW update of one parameter as one native kernel (fused.cc) on
- * the wasm backend, instead of ~12 elementwise tfjs kernels. lib/optim/adam.ts
- * has the update rule and uses this when nativeOpsActive(); the arithmetic is
- * the same, in the same order, in float32.
+ * One Adam / AdamW update of every parameter of a parameter group as one tfjs
+ * kernel on the wasm backend (the addon's `adam` loop of fused.cc, once per
+ * parameter, inside the one kernel), instead of ~12 elementwise tfjs kernels per
+ * parameter: a small MLP's 8 parameters cost one dispatch instead of ~100.
+ * lib/optim/adam.ts has the update rule and uses this when nativeOpsActive();
+ * the arithmetic is the same, in the same order, in float32.
  *
- *     HyperlabAdam  param, grad, expAvg?, expAvgSq?, maxExpAvgSq?  -> param', expAvg', expAvgSq' (, maxExpAvgSq')
+ *     HyperlabAdam  inputs, per parameter: param, grad, then expAvg, expAvgSq, maxExpAvgSq where present
+ *                   outputs, per parameter: param', expAvg', expAvgSq' (, maxExpAvgSq' with amsgrad)
  *
  * Absent moments are zeros (the first step). Not differentiable (optimizers
  * run outside the gradient tape).
  */
 import { tf } from '../tf';
-import { addonFor, checkFloat32, heapOf, KernelArgs, offsetOf, optionalOffset, registerWasmKernel, runKernel } from './wasm';
+import { addonFor, checkFloat32, heapOf, KernelArgs, nativeOpCalls, offsetOf, optionalOffset, registerWasmKernel } from './wasm';
 
 const ADAM = 'HyperlabAdam';
 
@@ -20,30 +23,72 @@ export interface AdamStepOptions {
   beta2: number;
   eps: number;
   weightDecay: number;
-  /** The step count t, from 1 (for the bias corrections). */
-  step: number;
   /** AdamW's decay of the parameter itself instead of an L2 term in the gradient. */
   decoupled: boolean;
   amsgrad: boolean;
   maximize: boolean;
 }
 
+/** One parameter's part of the update: its tensors and its step count t, from 1 (for the bias corrections). */
+export interface AdamItem {
+  param: tf.Tensor;
+  grad: tf.Tensor;
+  expAvg?: tf.Tensor;
+  expAvgSq?: tf.Tensor;
+  maxExpAvgSq?: tf.Tensor;
+  step: number;
+}
+
+interface AdamAttrs extends AdamStepOptions {
+  /** Per parameter: which optional inputs follow param and grad (bits 1 expAvg, 2 expAvgSq, 4 maxExpAvgSq). */
+  present: number[];
+  steps: number[];
+}
+
 function adamKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
-  const { param, grad, expAvg, expAvgSq, maxExpAvgSq } = inputs;
   checkFloat32(ADAM, inputs);
-  const o = attrs as unknown as AdamStepOptions;
-  const shape = param!.shape;
-  const outs = [backend.makeOutput(shape, 'float32'), backend.makeOutput(shape, 'float32'), backend.makeOutput(shape, 'float32')];
-  if (o.amsgrad) outs.push(backend.makeOutput(shape, 'float32'));
+  const o = attrs as unknown as AdamAttrs;
+  const list = inputs as unknown as tf.TensorInfo[];
+  // read each parameter's inputs, and allocate every output before taking the heap (allocating may grow it)
+  const parts: { ins: (tf.TensorInfo | undefined)[]; outs: tf.TensorInfo[]; size: number }[] = [];
+  let k = 0;
+  for (const present of o.present) {
+    const param = list[k++];
+    const grad = list[k++];
+    const expAvg = present & 1 ? list[k++] : undefined;
+    const expAvgSq = present & 2 ? list[k++] : undefined;
+    const maxExpAvgSq = present & 4 ? list[k++] : undefined;
+    const outs = [backend.makeOutput(param.shape, 'float32'), backend.makeOutput(param.shape, 'float32'), backend.makeOutput(param.shape, 'float32')];
+    if (o.amsgrad) outs.push(backend.makeOutput(param.shape, 'float32'));
+    parts.push({ ins: [param, grad, expAvg, expAvgSq, maxExpAvgSq], outs, size: tf.util.sizeFromShape(param.shape) });
+  }
   const heap = heapOf(backend);
+  const addon = addonFor(ADAM);
   const off = (t: tf.TensorInfo | undefined) => optionalOffset(backend, t);
   const flags = (o.decoupled ? 1 : 0) | (o.amsgrad ? 2 : 0) | (o.maximize ? 4 : 0);
-  addonFor(ADAM).adam(
-    heap, offsetOf(backend, param!), offsetOf(backend, grad!), off(expAvg), off(expAvgSq), off(maxExpAvgSq),
-    off(outs[0]), off(outs[1]), off(outs[2]), off(outs[3]), tf.util.sizeFromShape(shape),
-    o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.step, flags,
-  );
-  return outs;
+  parts.forEach(({ ins, outs, size }, i) => {
+    addon.adam(
+      heap,
+      offsetOf(backend, ins[0]!),
+      offsetOf(backend, ins[1]!),
+      off(ins[2]),
+      off(ins[3]),
+      off(ins[4]),
+      off(outs[0]),
+      off(outs[1]),
+      off(outs[2]),
+      off(outs[3]),
+      size,
+      o.lr,
+      o.beta1,
+      o.beta2,
+      o.eps,
+      o.weightDecay,
+      o.steps[i],
+      flags,
+    );
+  });
+  return parts.flatMap((p) => p.outs);
 }
 
 let registered = false;
@@ -55,12 +100,32 @@ export function registerAdamKernels(): void {
 }
 
 /**
- * The new parameter, first and second moments (and running maximum of the
- * second, with amsgrad) after one step. Moments absent on the first step.
+ * Per parameter, the new parameter, first and second moments (and running
+ * maximum of the second, with amsgrad) after one step, all from one kernel.
  */
-export function adamStepNative(
-  param: tf.Tensor, grad: tf.Tensor, expAvg: tf.Tensor | undefined, expAvgSq: tf.Tensor | undefined,
-  maxExpAvgSq: tf.Tensor | undefined, o: AdamStepOptions,
-): tf.Tensor[] {
-  return runKernel<tf.Tensor[]>(ADAM, { param, grad, expAvg, expAvgSq, maxExpAvgSq }, o as unknown as Record<string, unknown>);
+export function adamStepsNative(items: AdamItem[], o: AdamStepOptions): tf.Tensor[][] {
+  const inputs: tf.Tensor[] = [];
+  const present: number[] = [];
+  for (const it of items) {
+    inputs.push(it.param, it.grad);
+    let bits = 0;
+    if (it.expAvg) {
+      bits |= 1;
+      inputs.push(it.expAvg);
+    }
+    if (it.expAvgSq) {
+      bits |= 2;
+      inputs.push(it.expAvgSq);
+    }
+    if (it.maxExpAvgSq && o.amsgrad) {
+      bits |= 4;
+      inputs.push(it.maxExpAvgSq);
+    }
+    present.push(bits);
+  }
+  nativeOpCalls[ADAM] = (nativeOpCalls[ADAM] ?? 0) + 1;
+  const attrs = { ...o, present, steps: items.map((it) => it.step) };
+  const outs = tf.engine().runKernel(ADAM, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const per = o.amsgrad ? 4 : 3;
+  return items.map((_, i) => outs.slice(i * per, (i + 1) * per));
 }

@@ -14,13 +14,35 @@ import * as path from 'node:path';
 /** The functions the addon exports (offsets in bytes into `heap`, -1 for none; strides in floats). */
 export interface NativeAddon {
   sgemm(
-    heap: ArrayBuffer, batch: number, m: number, n: number, k: number, transA: boolean, transB: boolean,
-    aOff: number, aStride: number, bOff: number, bStride: number, cOff: number,
+    heap: ArrayBuffer,
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    aOff: number,
+    aStride: number,
+    bOff: number,
+    bStride: number,
+    cOff: number,
   ): void;
   epilogue(
-    heap: ArrayBuffer, cOff: number, batch: number, m: number, n: number,
-    biasOff: number, biasSB: number, biasSM: number, biasSN: number,
-    activation: number, preluOff: number, preluSB: number, preluSM: number, preluSN: number, alpha: number,
+    heap: ArrayBuffer,
+    cOff: number,
+    batch: number,
+    m: number,
+    n: number,
+    biasOff: number,
+    biasSB: number,
+    biasSM: number,
+    biasSN: number,
+    activation: number,
+    preluOff: number,
+    preluSB: number,
+    preluSM: number,
+    preluSN: number,
+    alpha: number,
   ): void;
   // conv.cc: NCHW convolutions; `geometry` is N C H W  O KH KW  OH OW  SH SW  PT PL  DH DW
   conv2d(heap: ArrayBuffer, xOff: number, wOff: number, biasOff: number, yOff: number, ...geometry: number[]): void;
@@ -29,40 +51,147 @@ export interface NativeAddon {
   channelSum(heap: ArrayBuffer, xOff: number, outOff: number, n: number, c: number, s: number): void;
   // fused.cc
   batchNormTrain(
-    heap: ArrayBuffer, xOff: number, wOff: number, bOff: number, yOff: number, meanOff: number, varOff: number,
-    n: number, c: number, s: number, eps: number,
+    heap: ArrayBuffer,
+    xOff: number,
+    wOff: number,
+    bOff: number,
+    yOff: number,
+    meanOff: number,
+    varOff: number,
+    n: number,
+    c: number,
+    s: number,
+    eps: number,
   ): void;
   batchNormTrainGrad(
-    heap: ArrayBuffer, dyOff: number, xOff: number, meanOff: number, varOff: number, wOff: number,
-    dxOff: number, dwOff: number, dbOff: number, n: number, c: number, s: number, eps: number,
+    heap: ArrayBuffer,
+    dyOff: number,
+    xOff: number,
+    meanOff: number,
+    varOff: number,
+    wOff: number,
+    dxOff: number,
+    dwOff: number,
+    dbOff: number,
+    n: number,
+    c: number,
+    s: number,
+    eps: number,
   ): void;
   lstmForward(
-    heap: ArrayBuffer, projOff: number, whhOff: number, bihOff: number, bhhOff: number, h0Off: number, c0Off: number,
-    outOff: number, hNOff: number, cNOff: number, gatesOff: number, cellsOff: number, L: number, N: number, H: number, reverse: boolean,
+    heap: ArrayBuffer,
+    projOff: number,
+    whhOff: number,
+    bihOff: number,
+    bhhOff: number,
+    h0Off: number,
+    c0Off: number,
+    outOff: number,
+    hNOff: number,
+    cNOff: number,
+    gatesOff: number,
+    cellsOff: number,
+    L: number,
+    N: number,
+    H: number,
+    reverse: boolean,
   ): void;
   lstmBackward(
-    heap: ArrayBuffer, dOutOff: number, dhNOff: number, dcNOff: number, gatesOff: number, cellsOff: number, outOff: number,
-    h0Off: number, c0Off: number, whhOff: number, dprojOff: number, dwhhOff: number, dbOff: number, dh0Off: number, dc0Off: number,
-    L: number, N: number, H: number, reverse: boolean,
+    heap: ArrayBuffer,
+    dOutOff: number,
+    dhNOff: number,
+    dcNOff: number,
+    gatesOff: number,
+    cellsOff: number,
+    outOff: number,
+    h0Off: number,
+    c0Off: number,
+    whhOff: number,
+    dprojOff: number,
+    dwhhOff: number,
+    dbOff: number,
+    dh0Off: number,
+    dc0Off: number,
+    L: number,
+    N: number,
+    H: number,
+    reverse: boolean,
   ): void;
   adam(
-    heap: ArrayBuffer, pOff: number, gOff: number, mOff: number, vOff: number, vmaxOff: number,
-    pOut: number, mOut: number, vOut: number, vmaxOut: number, size: number,
-    lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number, flags: number,
+    heap: ArrayBuffer,
+    pOff: number,
+    gOff: number,
+    mOff: number,
+    vOff: number,
+    vmaxOff: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
+    vmaxOut: number,
+    size: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    step: number,
+    flags: number,
   ): void;
   crossEntropy(heap: ArrayBuffer, logitsOff: number, targetOff: number, lossOff: number, probsOff: number, M: number, C: number, mean: boolean): void;
   crossEntropyGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, targetOff: number, dxOff: number, M: number, C: number, mean: boolean): void;
   leakyRelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number, alpha: number): void;
   leakyReluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number, alpha: number): void;
+  // small.cc
+  prelu(heap: ArrayBuffer, xOff: number, aOff: number, yOff: number, n: number, c: number, s: number): void;
+  preluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, aOff: number, dxOff: number, daOff: number, n: number, c: number, s: number): void;
+  normSum(heap: ArrayBuffer, offsets: number[], sizes: number[], outOff: number, global: boolean, lambda: number): void;
+  normSumGrad(heap: ArrayBuffer, dyOff: number, offsets: number[], sizes: number[], outOffsets: number[], global: boolean, lambda: number): void;
+  mse(heap: ArrayBuffer, predOff: number, targetOff: number, outOff: number, n: number, mean: boolean): void;
+  mseGrad(heap: ArrayBuffer, dyOff: number, predOff: number, targetOff: number, dpredOff: number, n: number, mean: boolean): void;
+  sgd(
+    heap: ArrayBuffer,
+    pOff: number,
+    gOff: number,
+    bufOff: number,
+    pOut: number,
+    bufOut: number,
+    n: number,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    weightDecay: number,
+    flags: number,
+  ): void;
   info(): { config: string; corename: string; threads: number };
   setThreads(n: number): void;
 }
 
 /** Every function the TypeScript side calls (an older build lacking some is not used). */
 const ADDON_FUNCTIONS = [
-  'sgemm', 'epilogue', 'conv2d', 'conv2dBackpropInput', 'conv2dBackpropFilter', 'channelSum',
-  'batchNormTrain', 'batchNormTrainGrad', 'lstmForward', 'lstmBackward', 'adam', 'crossEntropy', 'crossEntropyGrad',
-  'leakyRelu', 'leakyReluGrad', 'info', 'setThreads',
+  'sgemm',
+  'epilogue',
+  'conv2d',
+  'conv2dBackpropInput',
+  'conv2dBackpropFilter',
+  'channelSum',
+  'batchNormTrain',
+  'batchNormTrainGrad',
+  'lstmForward',
+  'lstmBackward',
+  'adam',
+  'crossEntropy',
+  'crossEntropyGrad',
+  'leakyRelu',
+  'leakyReluGrad',
+  'prelu',
+  'preluGrad',
+  'normSum',
+  'normSumGrad',
+  'mse',
+  'mseGrad',
+  'sgd',
+  'info',
+  'setThreads',
 ];
 
 export type AddonStatus = { ok: true; addon: NativeAddon; file: string } | { ok: false; reason: string };

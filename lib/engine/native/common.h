@@ -102,8 +102,9 @@ inline float DotDeviations(const float* y, const float* x, int64_t n, float shif
 // c[M,N] = op(a) op(b), row-major (sgemm.cc; gemv for one-row or one-column products).
 void Product(bool ta, bool tb, int M, int N, int K, const float* a, const float* b, float* c);
 
-// The functions of conv.cc and fused.cc, added to the addon's exports.
+// The functions of conv.cc, fused.cc and small.cc, added to the addon's exports.
 void RegisterConv(Napi::Env env, Napi::Object exports);
 void RegisterFused(Napi::Env env, Napi::Object exports);
+void RegisterSmall(Napi::Env env, Napi::Object exports);
 
 }  // namespace hyperlab

@@ -1,6 +1,7 @@
 /**
  * hyperlab's own native kernels for the wasm backend (beyond the matrix
- * products of ./matmul.ts): Linear, convolutions, batch norm, LSTM, Adam, cross-entropy, LeakyReLU. Registered
+ * products of ./matmul.ts): Linear, convolutions, batch norm, LSTM, Adam, SGD, cross-entropy, MSE, LeakyReLU, PReLU,
+ * sums of norms (L2 regularisation). Registered
  * with tfjs once, when hyperlab is imported; the layers use them only when
  * nativeOpsActive() (addon loaded and on, wasm backend in use).
  */
@@ -11,6 +12,9 @@ import { registerConvKernels } from './conv';
 import { registerLinearKernels } from './linear';
 import { registerLstmKernels } from './lstm';
 import { registerLossKernels } from './losses';
+import { registerNormKernels } from './norms';
+import { registerPreluKernels } from './prelu';
+import { registerSgdKernels } from './sgd';
 
 export { nativeOpsActive } from './wasm';
 
@@ -22,4 +26,7 @@ export function registerNativeOps(): void {
   registerAdamKernels();
   registerLossKernels();
   registerActivationKernels();
+  registerPreluKernels();
+  registerNormKernels();
+  registerSgdKernels();
 }

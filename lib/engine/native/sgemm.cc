@@ -156,6 +156,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   RegisterConv(env, exports);
   RegisterFused(env, exports);
+  RegisterSmall(env, exports);
   return exports;
 }
 
