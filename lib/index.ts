@@ -9,6 +9,7 @@ export type { Tensor } from './engine/tf';
 export * from './engine/random';
 export * from './engine/backend';
 export * from './engine/autograd';
+export { autoFree, autoFreeEnabled, freeUnused, autoFreeStats, AUTOFREE_LIMITS } from './engine/autofree';
 export * from './nn/parameter';
 export * from './nn/module';
 export * from './nn/init';
