@@ -2,6 +2,17 @@
  * Lessons are tests: every notebook in lessons/ and notebooks/ runs top to bottom
  * through the tslab kernel (as `hyperlab lessons run` does), and its own asserts
  * check the numbers it teaches. The executed copies and HTML pages go to a temp folder.
+ *
+ * Memory: notebooks never dispose (the library frees what a notebook can no
+ * longer reach, lib/engine/autofree.ts), so the runner records tf.memory()
+ * after every cell and each notebook's maximum must stay under MEMORY_BOUND.
+ * Why these numbers: what a lesson keeps on purpose is its top-level bindings,
+ * a few datasets, models and optimizer states, tens to a few hundred tensors
+ * and a few MB (measured before the rewrite: at most 4 tensors, lessons then
+ * disposed everything). Lessons train for hundreds to thousands of steps, so a
+ * single tensor leaked per step, or a module per cell, crosses 1000 tensors;
+ * 128 MB is far above any lesson's data (the largest, lesson 10's images, are
+ * a few MB) and far below what a learner's laptop or the wasm heap (2 GB) holds.
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
@@ -11,6 +22,8 @@ import * as path from 'node:path';
 import { text } from '../lib/notebook/ipynb';
 import { findNotebooks, runNotebook } from '../lib/notebook/runner';
 
+const MEMORY_BOUND = { tensors: 1000, bytes: 128 * 2 ** 20 };
+
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-lessons-'));
 
 for (const file of findNotebooks([])) {
@@ -18,6 +31,16 @@ for (const file of findNotebooks([])) {
   const kind = path.basename(path.dirname(file)) === 'notebooks' ? 'notebook' : 'lesson';
   test(`${kind} ${name}`, async () => {
     const r = await runNotebook(file, { outDir, html: true });
+    const worst = (key: 'numTensors' | 'numBytes') => r.memory.reduce((a, b) => (b[key] > a[key] ? b : a));
+    assert.ok(r.memory.length > 0, 'memory was recorded after the cells');
+    assert.ok(
+      r.maxTensors <= MEMORY_BOUND.tensors,
+      `${name} holds ${r.maxTensors} tensors after cell ${worst('numTensors').cell + 1} (section "${worst('numTensors').section}"); the bound is ${MEMORY_BOUND.tensors}`,
+    );
+    assert.ok(
+      r.maxBytes <= MEMORY_BOUND.bytes,
+      `${name} holds ${(r.maxBytes / 2 ** 20).toFixed(1)} MB after cell ${worst('numBytes').cell + 1} (section "${worst('numBytes').section}"); the bound is 128 MB`,
+    );
     if (name !== '00_hello') return;
     // The pipeline itself: a plotly figure in a text/html output, plotly.js sent once, the page has both.
     const htmlOutputs = r.executed.cells.flatMap((c) => c.outputs ?? []).flatMap((o) => ('data' in o && o.data['text/html'] ? [text(o.data['text/html'])] : []));

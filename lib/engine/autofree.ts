@@ -283,6 +283,13 @@ export function autoFreeStats(): { collections: number; gcMs: number; freed: num
   return { collections: stats.collections, gcMs: stats.gcMs, freed: stats.freed };
 }
 
+// The lesson runner's probe, run through the kernel after each cell (lib/notebook/runner.ts).
+const hook = ((globalThis as { __hyperlab__?: Record<string, unknown> }).__hyperlab__ ??= {});
+hook.memory = async () => {
+  const m = await freeUnused();
+  return { numTensors: m.numTensors, numBytes: m.numBytes };
+};
+
 // Notebook kernels (tslab sets globalThis.__tslab__ before any cell runs) free automatically.
 const inKernel = (globalThis as { __tslab__?: unknown }).__tslab__ !== undefined;
 const asked = process.env.HYPERLAB_AUTOFREE;
