@@ -12,3 +12,8 @@ export { predictionsVsTargets } from './predictions';
 export type { PredictionsOptions } from './predictions';
 export { lossSurface } from './loss_surface';
 export type { OptimizerPath, LossSurfaceOptions } from './loss_surface';
+export { runColor, resetRunColors, RUN_COLORS } from './run_colors';
+export { runCurves } from './run_curves';
+export type { RunCurve, RunCurvesOptions } from './run_curves';
+export { lrFinderPlot } from './lr_finder';
+export type { LrFinderPlotOptions } from './lr_finder';
