@@ -3,7 +3,10 @@
  * jupyter-notebook, on 127.0.0.1 with a token), the tslab kernel registered
  * in a temporary Jupyter path, headless Chromium (Debian's, driven by
  * playwright-core) opening lessons/00_hello.ipynb, running every cell from
- * the page, and the lesson's plotly charts found drawn in the DOM.
+ * the page, and the lesson's plotly charts found drawn in the DOM. Its live
+ * training curve (LivePlot) must be updated in place: the page receives more
+ * than one update_display_data for it (Notebook's output_updated event) and
+ * the training cell ends with one chart, not one per epoch.
  * A screenshot is kept in test/e2e/artifacts/ (not committed).
  *
  * Skips, saying why, where jupyter or chromium is missing
@@ -133,6 +136,15 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
 
     // Wait for the kernel, then Cell > Run All through the notebook's own JS API.
     await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.(), null, { timeout: 60000 });
+    // Count the display updates that carry a chart (Notebook 6 fires output_updated.OutputArea for each).
+    await page.evaluate(() => {
+      const w = window as any;
+      w.__chartUpdates = 0;
+      w.Jupyter.notebook.events.on('output_updated.OutputArea', (_e: unknown, d: any) => {
+        const html = d?.output?.data?.['text/html'];
+        if ((Array.isArray(html) ? html.join('') : String(html ?? '')).includes('hyperlab-plot')) w.__chartUpdates++;
+      });
+    });
     await page.evaluate(() => (window as any).Jupyter.notebook.execute_all_cells());
 
     // Two charts: the ReLU plot and the live training curve, both drawn by plotly (svg inside .js-plotly-plot).
@@ -146,6 +158,18 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
       errors: [...document.querySelectorAll('.output_stderr, .output_error')].map((e) => e.textContent),
       busy: [...document.querySelectorAll('.input_prompt')].filter((e) => e.textContent?.includes('*')).length,
     }));
+    const live = await page.evaluate(() => {
+      const w = window as any;
+      const cell = w.Jupyter.notebook.get_cells().find((c: any) => c.cell_type === 'code' && c.get_text().includes('LivePlot'));
+      const div = cell?.element?.[0]?.querySelectorAll('.js-plotly-plot') ?? [];
+      return {
+        found: Boolean(cell),
+        updates: w.__chartUpdates as number,
+        charts: div.length as number,
+        outputs: (cell?.output_area?.outputs ?? []).filter((o: any) => o.output_type === 'display_data').length as number,
+        points: div.length ? ((div[0] as any).data?.[0]?.x?.length as number) : 0,
+      };
+    });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const shot = path.join(ARTIFACTS, '00_hello.png');
     await page.locator('.js-plotly-plot').last().scrollIntoViewIfNeeded();
@@ -154,6 +178,11 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
     assert.equal(state.plots, 2, 'the ReLU chart and the training curve');
     assert.ok(state.traces >= 3, `expected the charts' lines drawn, found ${state.traces} traces`);
     assert.deepEqual(pageErrors, [], 'JavaScript errors in the page');
+    assert.ok(live.found, `${LESSON} has no cell with a LivePlot`);
+    assert.ok(live.updates >= 2, `the live curve was updated in place ${live.updates} times; expected one update per epoch`);
+    assert.equal(live.charts, 1, 'the training cell shows one chart, redrawn in place, not one per epoch');
+    assert.ok(live.points >= 2, `the live curve's final drawing has ${live.points} epochs`);
+    console.log(`live curve: ${live.updates} updates in place, ${live.points} epochs drawn`);
     console.log(`screenshot: ${shot}`);
   } catch (e) {
     console.error(`jupyter log:\n${log()}`);
