@@ -126,6 +126,25 @@ test('a long synchronous loop is freed while it runs (memory-pressure trigger)',
   }
 });
 
+test('a loop that disposes what it makes never triggers a collection', async () => {
+  await hl.freeUnused();
+  const saved = { ...hl.AUTOFREE_LIMITS };
+  hl.AUTOFREE_LIMITS.tensors = 100;
+  hl.AUTOFREE_LIMITS.maxGcShare = 1;
+  try {
+    const collections = hl.autoFreeStats().collections;
+    for (let i = 0; i < 5000; i++) tf.ones([4]).dispose();
+    assert.equal(hl.autoFreeStats().collections, collections);
+    const kept: tf.Tensor[] = [];
+    for (let i = 0; i < 150; i++) kept.push(tf.ones([4])); // 150 held: growth past the limit collects (nothing to free)
+    assert.equal(hl.autoFreeStats().collections, collections + 1);
+    assert.equal(kept.filter((t) => t.isDisposed).length, 0);
+    tf.dispose(kept);
+  } finally {
+    Object.assign(hl.AUTOFREE_LIMITS, saved);
+  }
+});
+
 test('the kernel goes idle: a collection runs by itself after the code that created tensors', async () => {
   const saved = hl.AUTOFREE_LIMITS.maxGcShare;
   hl.AUTOFREE_LIMITS.maxGcShare = 1; // no pause after the last collection
@@ -135,7 +154,10 @@ test('the kernel goes idle: a collection runs by itself after the code that crea
     const before = count();
     let x = tf.zeros([8]);
     for (let i = 0; i < 100; i++) x = x.add(1);
-    await new Promise((r) => setTimeout(r, 100));
+    // A collection soon after (an idle one armed earlier may still wait out its pause: at most 19x a GC).
+    for (let waited = 0; waited < 10000 && hl.autoFreeStats().collections === collections; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.ok(hl.autoFreeStats().collections > collections, 'an idle collection ran');
     assert.ok(count() - before <= 1 + SLACK, `${count() - before} tensors left of 101`);
     assert.equal(x.dataSync()[0], 100);

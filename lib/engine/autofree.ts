@@ -16,8 +16,9 @@
  *
  * When: the garbage collector does not see backend memory (wasm heap, GPU
  * buffers), so a collection is forced (1) when the kernel goes idle after a
- * cell that created tensors, and (2) in the middle of a long cell, when more
- * than 10,000 tensors or 256 MB have been registered since the last one.
+ * cell that created tensors, and (2) in the middle of a long cell, when the
+ * registered tensors not yet disposed grow by more than 10,000 or 256 MB since
+ * the last collection (a loop that disposes what it makes never triggers it).
  * A collection is a full GC, tens of ms in a kernel; both triggers are rate
  * limited so collections take at most about 5% of the time.
  *
@@ -25,6 +26,11 @@
  * frees them as always), explicit `dispose()` (a disposed tensor is
  * unregistered), and everything held: a tensor in a variable, a module's
  * parameters, an optimizer's state stay as long as something refers to them.
+ *
+ * Why not an engine scope per cell that keeps what the top-level bindings
+ * reach: tslab offers no hook around a cell, a scope cannot span a cell's
+ * awaits, and finding what the bindings reach is what the garbage collector
+ * already does, through closures, arrays and modules included.
  *
  * On in tslab notebook kernels (and so in `hyperlab lessons run`), off
  * elsewhere: library code and the trainer manage memory explicitly and their
@@ -84,7 +90,12 @@ let enabled = false;
 let engine: EngineInternals | null = null;
 let registry: FinalizationRegistry<Held> | null = null;
 const original: Partial<EngineInternals> = {};
-const stats = { tensors: 0, bytes: 0, freed: 0, collections: 0, gcMs: 0, lastGcEnd: 0, lastGcMs: 0 };
+/**
+ * live/liveBytes: registered tensors neither disposed nor freed yet; base/baseBytes: the
+ * same after the last collection (growth past the limits triggers one); registered:
+ * registrations since the last collection (the idle trigger).
+ */
+const stats = { live: 0, liveBytes: 0, base: 0, baseBytes: 0, registered: 0, freed: 0, collections: 0, gcMs: 0, lastGcEnd: 0, lastGcMs: 0 };
 let idleArmed = false;
 
 const bytesOf = (t: { size: number; dtype: tf.DataType }) => (t.dtype === 'string' || t.dtype === 'complex64' ? 0 : t.size * tf.util.bytesPerElement(t.dtype));
@@ -93,6 +104,7 @@ const bytesOf = (t: { size: number; dtype: tf.DataType }) => (t.dtype === 'strin
 function release(held: Held): void {
   if (!engine) return;
   stats.freed++;
+  forgetLive(held);
   engine.disposeTensor(held);
   if (held.name === undefined) return;
   const table = engine.state.registeredVariables as unknown as WeakVariables;
@@ -105,9 +117,10 @@ function register(t: Registered): void {
   if (t instanceof tf.Variable) held.name = t.name;
   t[HELD] = held;
   registry!.register(t, held, held);
-  stats.tensors++;
-  stats.bytes += bytesOf(t);
-  if (stats.tensors > AUTOFREE_LIMITS.tensors || stats.bytes > AUTOFREE_LIMITS.bytes) collectNow(true);
+  stats.live++;
+  stats.liveBytes += bytesOf(t);
+  stats.registered++;
+  if (stats.live - stats.base > AUTOFREE_LIMITS.tensors || stats.liveBytes - stats.baseBytes > AUTOFREE_LIMITS.bytes) collectNow(true);
   else armIdle();
 }
 
@@ -116,6 +129,15 @@ function unregister(t: Registered): void {
   if (!held) return;
   registry!.unregister(held);
   t[HELD] = undefined;
+  forgetLive(held);
+}
+
+/** A registered tensor was disposed or freed: it no longer counts towards the next collection. */
+function forgetLive(held: Held): void {
+  stats.live--;
+  stats.liveBytes -= bytesOf(held);
+  stats.base = Math.min(stats.base, stats.live);
+  stats.baseBytes = Math.min(stats.baseBytes, stats.liveBytes);
 }
 
 /**
@@ -133,8 +155,9 @@ function collectNow(pressure: boolean): void {
   stats.lastGcMs = end - now;
   stats.gcMs += stats.lastGcMs;
   stats.lastGcEnd = end;
-  stats.tensors = 0;
-  stats.bytes = 0;
+  stats.base = stats.live;
+  stats.baseBytes = stats.liveBytes;
+  stats.registered = 0;
 }
 
 /** The pause after a collection that keeps collections under maxGcShare of the time. */
@@ -145,7 +168,7 @@ function armIdle(): void {
   if (idleArmed) return;
   idleArmed = true;
   const onIdle = () => {
-    if (!enabled || stats.tensors === 0) {
+    if (!enabled || stats.registered === 0) {
       idleArmed = false;
       return;
     }
