@@ -6,13 +6,14 @@
  * Memory: notebooks never dispose (the library frees what a notebook can no
  * longer reach, lib/engine/autofree.ts), so the runner records tf.memory()
  * after every cell and each notebook's maximum must stay under MEMORY_BOUND.
- * Why these numbers: what a lesson keeps on purpose is its top-level bindings,
- * a few datasets, models and optimizer states, tens to a few hundred tensors
- * and a few MB (measured before the rewrite: at most 4 tensors, lessons then
- * disposed everything). Lessons train for hundreds to thousands of steps, so a
- * single tensor leaked per step, or a module per cell, crosses 1000 tensors;
- * 128 MB is far above any lesson's data (the largest, lesson 10's images, are
- * a few MB) and far below what a learner's laptop or the wasm heap (2 GB) holds.
+ * Why these numbers: what a lesson keeps on purpose is its top-level bindings
+ * (datasets, models, optimizer states, results). Measured on the lessons
+ * rewritten without dispose (issue 9's branches on this library, 2026-12-06):
+ * at most 206 tensors (lesson 07, every section's models kept) and 3 MB
+ * (lesson 06); 04 holds 18 tensors, 10 holds 122. Lessons train for hundreds
+ * to thousands of steps, so one tensor leaked per step (or a model per cell)
+ * crosses 1000 tensors; 128 MB is 40x the largest lesson's data and far below
+ * what a learner's laptop or the wasm heap (2 GB) holds.
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
