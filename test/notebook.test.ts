@@ -41,7 +41,9 @@ test('a failing cell stops the run: notebook, cell, first line and error reporte
   assert.equal(err.cellIndex, 2);
   assert.equal(err.firstLine, '// a comment first');
   assert.match(err.error, /boom: wrong shape/);
-  assert.match(err.message, /fails\.ipynb: cell 3 failed/);
+  assert.match(err.message, /fails\.ipynb: cell 3 failed in section "title" \(it starts/);
+  assert.equal(err.section, 'title');
+  assert.equal(err.check, false);
   const saved = readNotebook(path.join(outDir, 'fails.ipynb'));
   assert.equal(text((saved.cells[1].outputs![0] as any).text), 'before\n');
   assert.equal(saved.cells[1].execution_count, 1);

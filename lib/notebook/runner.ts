@@ -76,7 +76,7 @@ export class NotebookError extends Error {
     super(
       (check
         ? `${notebook}: a check failed${where} (check cell ${cellIndex + 1}): ${errorLine(error)}\n`
-        : `${notebook}: cell ${cellIndex + 1}${where} failed (it starts: ${JSON.stringify(firstLine)})\n`) +
+        : `${notebook}: cell ${cellIndex + 1} failed${where} (it starts: ${JSON.stringify(firstLine)})\n`) +
         `${error.trim()}\n` +
         `The executed copy with the outputs so far: ${outFile}`,
     );
