@@ -17,3 +17,7 @@ export { runCurves } from './run_curves';
 export type { RunCurve, RunCurvesOptions } from './run_curves';
 export { lrFinderPlot } from './lr_finder';
 export type { LrFinderPlotOptions } from './lr_finder';
+export { activationsPlot } from './activation_compare';
+export type { ActivationsPlotOptions } from './activation_compare';
+export { groupedBars } from './grouped_bars';
+export type { GroupedBarsOptions } from './grouped_bars';
