@@ -53,7 +53,10 @@ test('a lesson that keeps every rule passes, with its counts', () => {
   assert.equal(r.checkExpects, 30, 'checks may hold any number of expects, long lines and dispose');
   assert.equal(r.memoryCalls, 0);
   const log: string[] = [];
-  assert.equal(lintLessons(path.dirname(r.file), (s) => log.push(s)), true);
+  assert.equal(
+    lintLessons(path.dirname(r.file), (s) => log.push(s)),
+    true,
+  );
   assert.match(log.join('\n'), /good\.ipynb\s+5\s+3\s+20\s+0\s+2\/30\s+0/);
 });
 
@@ -74,7 +77,10 @@ for (const [name, cells, problem] of broken) {
     assert.equal(r.problems.length, 1, r.problems.join('\n'));
     assert.match(r.problems[0], problem);
     const log: string[] = [];
-    assert.equal(lintLessons(path.dirname(r.file), (s) => log.push(s)), false);
+    assert.equal(
+      lintLessons(path.dirname(r.file), (s) => log.push(s)),
+      false,
+    );
     assert.match(log.join('\n'), new RegExp(`${name}\\.ipynb: `));
   });
 }

@@ -44,7 +44,9 @@ for (const file of findNotebooks([])) {
     );
     if (name !== '00_hello') return;
     // The pipeline itself: a plotly figure in a text/html output, plotly.js sent once, the page has both.
-    const htmlOutputs = r.executed.cells.flatMap((c) => c.outputs ?? []).flatMap((o) => ('data' in o && o.data['text/html'] ? [text(o.data['text/html'])] : []));
+    const htmlOutputs = r.executed.cells
+      .flatMap((c) => c.outputs ?? [])
+      .flatMap((o) => ('data' in o && o.data['text/html'] ? [text(o.data['text/html'])] : []));
     assert.equal(htmlOutputs.filter((h) => h.includes('plotly.js (cartesian')).length, 1, 'plotly.js is sent exactly once');
     const figures = htmlOutputs.filter((h) => h.includes('class="hyperlab-plot"'));
     assert.equal(figures.length, 2, 'the ReLU chart and the live training curve');

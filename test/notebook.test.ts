@@ -31,7 +31,12 @@ function notebookFile(name: string, cells: (string | { md: string } | { check: s
 }
 
 test('a failing cell stops the run: notebook, cell, first line and error reported; outputs so far saved', async () => {
-  const file = notebookFile('fails', [{ md: '# title' }, 'console.log("before");', '// a comment first\nthrow new Error("boom: wrong shape");', 'console.log("never");']);
+  const file = notebookFile('fails', [
+    { md: '# title' },
+    'console.log("before");',
+    '// a comment first\nthrow new Error("boom: wrong shape");',
+    'console.log("never");',
+  ]);
   const outDir = path.join(tmp, 'out');
   const err = await runNotebook(file, { outDir }).then(
     () => assert.fail('the notebook should have failed'),
@@ -68,7 +73,10 @@ test('display updates replace the output in place; HTML export renders markdown,
   ]);
   const r = await runNotebook(file, { outDir: path.join(tmp, 'out'), html: true });
   const outs = r.executed.cells[1].outputs!;
-  assert.deepEqual(outs.map((o) => o.output_type), ['display_data', 'stream']);
+  assert.deepEqual(
+    outs.map((o) => o.output_type),
+    ['display_data', 'stream'],
+  );
   assert.equal(text((outs[0] as any).data['text/html']), '<b>second</b>');
   const saved = fs.readFileSync(r.outFile, 'utf8');
   assert.ok(!saved.includes('transient'), 'display ids are not saved in the file');
@@ -165,8 +173,15 @@ test('memory after every cell: a tensor variable reassigned 1000 times across ce
   assert.equal(text((r.executed.cells.at(-1)!.outputs![0] as any).text), 'true\n', 'automatic freeing is on in the kernel');
   const saved = readNotebook(r.outFile);
   assert.deepEqual(saved.cells[0].metadata.hyperlab, { memory: { numTensors: 2, numBytes: 4012 } });
-  assert.deepEqual(saved.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count), counts.map((_, i) => i + 1), 'probes are not counted');
-  assert.ok(saved.cells.every((c) => !JSON.stringify(c.outputs ?? []).includes('__hyperlab_memory__')), 'probe output is not saved');
+  assert.deepEqual(
+    saved.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count),
+    counts.map((_, i) => i + 1),
+    'probes are not counted',
+  );
+  assert.ok(
+    saved.cells.every((c) => !JSON.stringify(c.outputs ?? []).includes('__hyperlab_memory__')),
+    'probe output is not saved',
+  );
 });
 
 test('a failing check cell names the lesson, the section and the number', async () => {
@@ -184,7 +199,10 @@ test('a failing check cell names the lesson, the section and the number', async 
   assert.ok(err instanceof NotebookError, String(err));
   assert.equal(err.check, true);
   assert.equal(err.section, 'The gradient of x squared');
-  assert.match(err.message, /check_fails\.ipynb: a check failed in section "The gradient of x squared" \(check cell 5\): the gradient of x\*\*2 at \[1, 1\] is \[1, 2\], expected \[2, 2\] within 0\.00001 \(element 0: 1 vs 2\)/);
+  assert.match(
+    err.message,
+    /check_fails\.ipynb: a check failed in section "The gradient of x squared" \(check cell 5\): the gradient of x\*\*2 at \[1, 1\] is \[1, 2\], expected \[2, 2\] within 0\.00001 \(element 0: 1 vs 2\)/,
+  );
 });
 
 test('sections and error lines', () => {

@@ -86,7 +86,10 @@ export class NotebookError extends Error {
 
 /** The message line of an error text ("Error: x is 1, expected 2" -> "x is 1, expected 2"). */
 export function errorLine(error: string): string {
-  const lines = error.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const lines = error
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
   const thrown = lines.find((l) => /^(\w*Error|Uncaught \w*Error)\b.*?:/.test(l));
   return (thrown ?? lines[0] ?? '').replace(/^(Uncaught )?\w*Error:\s*/, '');
 }
@@ -96,8 +99,14 @@ export function sectionOf(nb: Notebook, index: number): string {
   for (let i = index - 1; i >= 0; i--) {
     const cell = nb.cells[i];
     if (cell.cell_type !== 'markdown') continue;
-    const headings = text(cell.source).split('\n').filter((l) => /^#{1,6}\s/.test(l));
-    if (headings.length) return headings[headings.length - 1].replace(/^#+\s*/, '').replace(/[*_`]/g, '').trim();
+    const headings = text(cell.source)
+      .split('\n')
+      .filter((l) => /^#{1,6}\s/.test(l));
+    if (headings.length)
+      return headings[headings.length - 1]
+        .replace(/^#+\s*/, '')
+        .replace(/[*_`]/g, '')
+        .trim();
   }
   return '';
 }
@@ -288,7 +297,11 @@ export function findNotebooks(names: string[], dirs: string | string[] = [lesson
   const where = folders.join(' and ');
   const lessons = folders.flatMap((dir) =>
     fs.existsSync(dir)
-      ? fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(dir, f))
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.ipynb'))
+          .sort()
+          .map((f) => path.join(dir, f))
       : [],
   );
   if (names.length === 0) {

@@ -26,7 +26,15 @@ const LESSON = '00_hello.ipynb';
 const ARTIFACTS = path.join(ROOT, 'test', 'e2e', 'artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PYTHON = '/usr/bin/python3';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Why this machine cannot run the test, or null. */
 function missing(): string | null {
@@ -68,9 +76,13 @@ function workspace(): string {
 function registerKernel(dir: string): NodeJS.ProcessEnv {
   const prefix = path.join(dir, 'jupyter');
   const tslab = path.join(ROOT, 'node_modules', '.bin', 'tslab');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'install', `--python=${PYTHON}`, `--binary=${tslab}`, `--prefix=${prefix}`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'install', `--python=${PYTHON}`, `--binary=${tslab}`, `--prefix=${prefix}`],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, `registering the tslab kernel failed:\n${r.stdout}${r.stderr}`);
   return {
     ...process.env,
@@ -149,9 +161,15 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
 
     // Two charts: the ReLU plot and the live training curve, both drawn by plotly (svg inside .js-plotly-plot).
     await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2, null, { timeout: 120000 });
-    await page.waitForFunction(() => !document.querySelector('.input_prompt')?.textContent?.includes('*') && (window as any).Jupyter.notebook.kernel_busy === false, null, {
-      timeout: 60000,
-    }).catch(() => {});
+    await page
+      .waitForFunction(
+        () => !document.querySelector('.input_prompt')?.textContent?.includes('*') && (window as any).Jupyter.notebook.kernel_busy === false,
+        null,
+        {
+          timeout: 60000,
+        },
+      )
+      .catch(() => {});
     const state = await page.evaluate(() => ({
       plots: document.querySelectorAll('.js-plotly-plot').length,
       traces: document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length,
