@@ -10,6 +10,7 @@ export * from './engine/random';
 export * from './engine/backend';
 export * from './engine/autograd';
 export * from './engine/tensor_stats';
+export { autoFree, autoFreeEnabled, freeUnused, autoFreeStats, AUTOFREE_LIMITS } from './engine/autofree';
 export * from './nn/parameter';
 export * from './nn/module';
 export * from './nn/init';

@@ -11,19 +11,32 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as hl from '../lib';
 import { makeNotebook, readNotebook, text, writeNotebook } from '../lib/notebook/ipynb';
-import { findNotebooks, NotebookError, runNotebook } from '../lib/notebook/runner';
+import { errorLine, findNotebooks, NotebookError, runNotebook, sectionOf } from '../lib/notebook/runner';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-nb-'));
 const cli = path.join(__dirname, '..', 'lib', 'cli', 'main.js');
 
-function notebookFile(name: string, cells: (string | { md: string })[]): string {
+// Notebooks in tmp import 'hyperlab' as the lessons do: through this package's node_modules.
+fs.symlinkSync(path.join(__dirname, '..', '..', 'node_modules'), path.join(tmp, 'node_modules'));
+
+/** Cells: code strings, `{ md }` markdown, `{ check }` check cells (tagged `check`, source hidden). */
+function notebookFile(name: string, cells: (string | { md: string } | { check: string })[]): string {
   const file = path.join(tmp, `${name}.ipynb`);
-  writeNotebook(file, makeNotebook(cells));
+  const nb = makeNotebook(cells.map((c) => (typeof c === 'object' && 'check' in c ? c.check : c)));
+  cells.forEach((c, i) => {
+    if (typeof c === 'object' && 'check' in c) nb.cells[i].metadata = { tags: ['check'], jupyter: { source_hidden: true } };
+  });
+  writeNotebook(file, nb);
   return file;
 }
 
 test('a failing cell stops the run: notebook, cell, first line and error reported; outputs so far saved', async () => {
-  const file = notebookFile('fails', [{ md: '# title' }, 'console.log("before");', '// a comment first\nthrow new Error("boom: wrong shape");', 'console.log("never");']);
+  const file = notebookFile('fails', [
+    { md: '# title' },
+    'console.log("before");',
+    '// a comment first\nthrow new Error("boom: wrong shape");',
+    'console.log("never");',
+  ]);
   const outDir = path.join(tmp, 'out');
   const err = await runNotebook(file, { outDir }).then(
     () => assert.fail('the notebook should have failed'),
@@ -33,7 +46,9 @@ test('a failing cell stops the run: notebook, cell, first line and error reporte
   assert.equal(err.cellIndex, 2);
   assert.equal(err.firstLine, '// a comment first');
   assert.match(err.error, /boom: wrong shape/);
-  assert.match(err.message, /fails\.ipynb: cell 3 failed/);
+  assert.match(err.message, /fails\.ipynb: cell 3 failed in section "title" \(it starts/);
+  assert.equal(err.section, 'title');
+  assert.equal(err.check, false);
   const saved = readNotebook(path.join(outDir, 'fails.ipynb'));
   assert.equal(text((saved.cells[1].outputs![0] as any).text), 'before\n');
   assert.equal(saved.cells[1].execution_count, 1);
@@ -58,7 +73,10 @@ test('display updates replace the output in place; HTML export renders markdown,
   ]);
   const r = await runNotebook(file, { outDir: path.join(tmp, 'out'), html: true });
   const outs = r.executed.cells[1].outputs!;
-  assert.deepEqual(outs.map((o) => o.output_type), ['display_data', 'stream']);
+  assert.deepEqual(
+    outs.map((o) => o.output_type),
+    ['display_data', 'stream'],
+  );
   assert.equal(text((outs[0] as any).data['text/html']), '<b>second</b>');
   const saved = fs.readFileSync(r.outFile, 'utf8');
   assert.ok(!saved.includes('transient'), 'display ids are not saved in the file');
@@ -134,4 +152,66 @@ test('LivePlot in a kernel: one display, redrawn in place each epoch; plotly.js 
   } finally {
     delete (globalThis as any).__tslab__;
   }
+});
+
+test('memory after every cell: a tensor variable reassigned 1000 times across cells stays bounded; a kept one survives', async () => {
+  const cells: (string | { md: string })[] = [
+    "import * as hl from 'hyperlab';\nconst { tf } = hl;\nconst kept = tf.tensor([1, 2, 3]);\nlet x = tf.zeros([1000]);",
+    { md: '## Reassigning' },
+  ];
+  // 20 cells of 50 reassignments: each drops the previous x (4 kB), 1000 in all.
+  for (let i = 0; i < 20; i++) cells.push('for (let i = 0; i < 50; i++) x = x.add(1);');
+  cells.push('hl.expectClose("x[0]", x.slice(0, 1), 1000);\nhl.expectClose("kept", kept, [1, 2, 3]);\nconsole.log(hl.autoFreeEnabled());');
+  const r = await runNotebook(notebookFile('reassign', cells), { outDir: path.join(tmp, 'out') });
+  const counts = r.memory.map((m) => m.numTensors);
+  assert.equal(counts.length, 22, 'one record per code cell');
+  assert.equal(counts[0], 2, 'kept and x');
+  // x and kept, plus at most a few just-dropped tensors V8 keeps until a later collection.
+  assert.ok(r.maxTensors <= 5, `at most ${r.maxTensors} tensors after a cell: ${counts}`);
+  assert.ok(r.maxBytes <= 5 * 4000, `${r.maxBytes} bytes`);
+  assert.equal(r.memory[5].section, 'Reassigning');
+  assert.equal(text((r.executed.cells.at(-1)!.outputs![0] as any).text), 'true\n', 'automatic freeing is on in the kernel');
+  const saved = readNotebook(r.outFile);
+  assert.deepEqual(saved.cells[0].metadata.hyperlab, { memory: { numTensors: 2, numBytes: 4012 } });
+  assert.deepEqual(
+    saved.cells.filter((c) => c.cell_type === 'code').map((c) => c.execution_count),
+    counts.map((_, i) => i + 1),
+    'probes are not counted',
+  );
+  assert.ok(
+    saved.cells.every((c) => !JSON.stringify(c.outputs ?? []).includes('__hyperlab_memory__')),
+    'probe output is not saved',
+  );
+});
+
+test('a failing check cell names the lesson, the section and the number', async () => {
+  const file = notebookFile('check_fails', [
+    { md: '# Autograd\n\nSome text.' },
+    "import * as hl from 'hyperlab';\nconst grad = [1, 2];",
+    { md: '## The gradient of *x squared*\n\nAt x = 1 it is 2.' },
+    'const seen = grad.length;',
+    { check: 'hl.expectClose("the gradient of x**2 at [1, 1]", grad, [2, 2]);' },
+  ]);
+  const err = await runNotebook(file, { outDir: path.join(tmp, 'out') }).then(
+    () => assert.fail('the check should have failed'),
+    (e) => e,
+  );
+  assert.ok(err instanceof NotebookError, String(err));
+  assert.equal(err.check, true);
+  assert.equal(err.section, 'The gradient of x squared');
+  assert.match(
+    err.message,
+    /check_fails\.ipynb: a check failed in section "The gradient of x squared" \(check cell 5\): the gradient of x\*\*2 at \[1, 1\] is \[1, 2\], expected \[2, 2\] within 0\.00001 \(element 0: 1 vs 2\)/,
+  );
+});
+
+test('sections and error lines', () => {
+  const nb = makeNotebook([{ md: '# Title' }, 'a', { md: 'no heading here' }, 'b', { md: '## One\n### Two `x`\ntext' }, 'c']);
+  assert.equal(sectionOf(nb, 1), 'Title');
+  assert.equal(sectionOf(nb, 3), 'Title', 'a markdown cell without a heading is skipped');
+  assert.equal(sectionOf(nb, 5), 'Two x', 'the last heading of the nearest markdown cell');
+  assert.equal(sectionOf(nb, 0), '');
+  assert.equal(errorLine('Error: x is 1, expected 2\n    at f (file.js:1:1)'), 'x is 1, expected 2');
+  assert.equal(errorLine('\nTypeError: y is undefined\n'), 'y is undefined');
+  assert.equal(errorLine('2:3 - Cannot find name z.'), '2:3 - Cannot find name z.');
 });

@@ -24,6 +24,8 @@ export async function lessonsRun(names: string[], opts: LessonsRunOptions): Prom
     try {
       const r = await runNotebook(file, { outDir: opts.out, html: opts.html, cellTimeoutMs, log: opts.quiet ? undefined : console.log });
       console.log(`  ok in ${r.seconds.toFixed(1)} s -> ${r.outFile}${r.htmlFile ? ` and ${r.htmlFile}` : ''}`);
+      const mb = (r.maxBytes / 2 ** 20).toFixed(r.maxBytes < 2 ** 20 ? 3 : 1);
+      console.log(`  memory after each cell: at most ${r.maxTensors} tensors, ${mb} MB (tf.memory(), in the executed cells' metadata)`);
     } catch (e) {
       if (e instanceof NotebookError) {
         console.error(`\nFAILED ${e.message}`);

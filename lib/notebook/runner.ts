@@ -5,8 +5,17 @@
  *     const result = await runNotebook('lessons/00_hello.ipynb', { outDir: 'runs/lessons', html: true });
  *
  * The first cell that fails stops the run with a NotebookError naming the
- * notebook, the cell and the error; the executed copy is still written, with
- * the outputs up to and including the failing cell.
+ * notebook, the cell, its section (the nearest markdown heading above it) and
+ * the error; a failing check cell (tagged `check`) is reported as the check of
+ * that section that failed, with the message that names the number. The
+ * executed copy is still written, with the outputs up to and including the
+ * failing cell.
+ *
+ * After every code cell a small probe runs through the kernel (its output is
+ * not added to the notebook): it lets the automatic freeing finish
+ * (lib/engine/autofree.ts) and reads tf.memory(). The numbers go into the
+ * executed cell's metadata (`hyperlab.memory`) and into the result, so a test
+ * can bound what a lesson holds.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -25,15 +34,34 @@ export interface RunOptions {
   log?: (line: string) => void;
 }
 
+/** tf.memory() after a code cell (null: the notebook had not imported hyperlab yet). */
+export interface CellMemory {
+  /** Index of the cell in the notebook (0-based). */
+  cell: number;
+  section: string;
+  numTensors: number;
+  numBytes: number;
+}
+
 export interface RunResult {
   notebook: string;
   executed: Notebook;
   outFile: string;
   htmlFile?: string;
   seconds: number;
+  /** Memory after each code cell that ran once hyperlab was loaded, in order. */
+  memory: CellMemory[];
+  /** The largest numTensors and numBytes over the cells (0 when none was recorded). */
+  maxTensors: number;
+  maxBytes: number;
 }
 
-/** A cell failed: which notebook, which cell, its first line and the error text. */
+/**
+ * A cell failed: which notebook, which cell, its first line, its section and
+ * the error text. `check` is true for a check cell (tagged `check`): the
+ * message then leads with the section and the error's own line (expectClose
+ * names the number: "x.grad is [1, 2], expected [2, 2] within 1e-5").
+ */
 export class NotebookError extends Error {
   constructor(
     readonly notebook: string,
@@ -41,15 +69,55 @@ export class NotebookError extends Error {
     readonly firstLine: string,
     readonly error: string,
     readonly outFile: string,
+    readonly section = '',
+    readonly check = false,
   ) {
+    const where = section ? ` in section "${section}"` : '';
     super(
-      `${notebook}: cell ${cellIndex + 1} failed (it starts: ${JSON.stringify(firstLine)})\n` +
+      (check
+        ? `${notebook}: a check failed${where} (check cell ${cellIndex + 1}): ${errorLine(error)}\n`
+        : `${notebook}: cell ${cellIndex + 1} failed${where} (it starts: ${JSON.stringify(firstLine)})\n`) +
         `${error.trim()}\n` +
         `The executed copy with the outputs so far: ${outFile}`,
     );
     this.name = 'NotebookError';
   }
 }
+
+/** The message line of an error text ("Error: x is 1, expected 2" -> "x is 1, expected 2"). */
+export function errorLine(error: string): string {
+  const lines = error
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const thrown = lines.find((l) => /^(\w*Error|Uncaught \w*Error)\b.*?:/.test(l));
+  return (thrown ?? lines[0] ?? '').replace(/^(Uncaught )?\w*Error:\s*/, '');
+}
+
+/** The text of the nearest markdown heading above cell `index` ('' if none). */
+export function sectionOf(nb: Notebook, index: number): string {
+  for (let i = index - 1; i >= 0; i--) {
+    const cell = nb.cells[i];
+    if (cell.cell_type !== 'markdown') continue;
+    const headings = text(cell.source)
+      .split('\n')
+      .filter((l) => /^#{1,6}\s/.test(l));
+    if (headings.length)
+      return headings[headings.length - 1]
+        .replace(/^#+\s*/, '')
+        .replace(/[*_`]/g, '')
+        .trim();
+  }
+  return '';
+}
+
+export const isCheckCell = (cell: Cell): boolean => Array.isArray(cell.metadata?.tags) && (cell.metadata.tags as unknown[]).includes('check');
+
+/** The probe run after each cell: it prints one marked line with tf.memory() after freeing (or null). */
+const PROBE_MARK = '__hyperlab_memory__ ';
+const PROBE =
+  'try { const __m = (globalThis as any).__hyperlab__?.memory; ' +
+  `console.log(${JSON.stringify(PROBE_MARK)} + JSON.stringify(__m ? await __m() : null)); } catch (e) { console.log(${JSON.stringify(PROBE_MARK)} + "null"); }`;
 
 /** Appends the kernel's iopub messages to a cell's outputs, in nbformat's shape. */
 class OutputCollector {
@@ -122,33 +190,81 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<RunRe
 
   const kernel = await TslabKernel.start({ cwd: path.dirname(path.resolve(file)) });
   const collector = new OutputCollector();
+  const memory: CellMemory[] = [];
+  let count = 0;
   try {
     for (const [index, cell] of nb.cells.entries()) {
       if (cell.cell_type !== 'code') continue;
       const source = text(cell.source);
       cell.outputs = [];
       cell.execution_count = null;
+      if (cell.metadata?.hyperlab) delete cell.metadata.hyperlab;
       if (source.trim() === '') continue;
       const firstLine = source.trim().split('\n')[0];
+      const section = sectionOf(nb, index);
       log(`  cell ${index + 1}: ${firstLine.slice(0, 70)}`);
       let reply;
       try {
         reply = await kernel.execute(source, (msg) => collector.add(cell, msg), opts.cellTimeoutMs);
       } catch (e) {
         save();
-        throw new NotebookError(file, index, firstLine, (e as Error).message, outFile);
+        throw new NotebookError(file, index, firstLine, (e as Error).message, outFile, section, isCheckCell(cell));
       }
-      cell.execution_count = reply.executionCount;
+      // Numbered as Jupyter would number them (the probes run in between are not counted).
+      cell.execution_count = reply.executionCount === null ? null : ++count;
       if (reply.status !== 'ok') {
         save();
-        throw new NotebookError(file, index, firstLine, errorText(cell.outputs), outFile);
+        throw new NotebookError(file, index, firstLine, errorText(cell.outputs), outFile, section, isCheckCell(cell));
+      }
+      const m = await probeMemory(kernel, cell, collector, opts.cellTimeoutMs);
+      if (m) {
+        cell.metadata = { ...cell.metadata, hyperlab: { memory: m } };
+        memory.push({ cell: index, section, ...m });
       }
     }
   } finally {
     await kernel.shutdown();
   }
   const htmlFile = save();
-  return { notebook: file, executed: nb, outFile, htmlFile, seconds: (Date.now() - started) / 1000 };
+  return {
+    notebook: file,
+    executed: nb,
+    outFile,
+    htmlFile,
+    seconds: (Date.now() - started) / 1000,
+    memory,
+    maxTensors: Math.max(0, ...memory.map((m) => m.numTensors)),
+    maxBytes: Math.max(0, ...memory.map((m) => m.numBytes)),
+  };
+}
+
+/**
+ * Run the memory probe after `cell`: its marked line is read, not kept; any
+ * other output (late output of the cell's own async work) goes to the cell.
+ */
+async function probeMemory(
+  kernel: TslabKernel,
+  cell: Cell,
+  collector: OutputCollector,
+  timeoutMs?: number,
+): Promise<{ numTensors: number; numBytes: number } | null> {
+  let found: { numTensors: number; numBytes: number } | null = null;
+  await kernel.execute(
+    PROBE,
+    (msg) => {
+      if (msg.header.msg_type === 'stream' && msg.content.name === 'stdout') {
+        const lines = String(msg.content.text).split('\n');
+        const marked = lines.filter((l) => l.startsWith(PROBE_MARK));
+        for (const l of marked) found = JSON.parse(l.slice(PROBE_MARK.length));
+        const rest = lines.filter((l) => !l.startsWith(PROBE_MARK)).join('\n');
+        if (rest !== '') collector.add(cell, { ...msg, content: { ...msg.content, text: rest } });
+        return;
+      }
+      collector.add(cell, msg);
+    },
+    timeoutMs,
+  );
+  return found;
 }
 
 /** A folder of the package (lessons, notebooks), next to lib/ and dist/. */
@@ -181,7 +297,11 @@ export function findNotebooks(names: string[], dirs: string | string[] = [lesson
   const where = folders.join(' and ');
   const lessons = folders.flatMap((dir) =>
     fs.existsSync(dir)
-      ? fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(dir, f))
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.ipynb'))
+          .sort()
+          .map((f) => path.join(dir, f))
       : [],
   );
   if (names.length === 0) {

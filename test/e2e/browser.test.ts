@@ -3,7 +3,10 @@
  * jupyter-notebook, on 127.0.0.1 with a token), the tslab kernel registered
  * in a temporary Jupyter path, headless Chromium (Debian's, driven by
  * playwright-core) opening lessons/00_hello.ipynb, running every cell from
- * the page, and the lesson's plotly charts found drawn in the DOM.
+ * the page, and the lesson's plotly charts found drawn in the DOM. Its live
+ * training curve (LivePlot) must be updated in place: the page receives more
+ * than one update_display_data for it (Notebook's output_updated event) and
+ * the training cell ends with one chart, not one per epoch.
  * A screenshot is kept in test/e2e/artifacts/ (not committed).
  *
  * Skips, saying why, where jupyter or chromium is missing
@@ -23,7 +26,15 @@ const LESSON = '00_hello.ipynb';
 const ARTIFACTS = path.join(ROOT, 'test', 'e2e', 'artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PYTHON = '/usr/bin/python3';
-const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 /** Why this machine cannot run the test, or null. */
 function missing(): string | null {
@@ -65,9 +76,13 @@ function workspace(): string {
 function registerKernel(dir: string): NodeJS.ProcessEnv {
   const prefix = path.join(dir, 'jupyter');
   const tslab = path.join(ROOT, 'node_modules', '.bin', 'tslab');
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'install', `--python=${PYTHON}`, `--binary=${tslab}`, `--prefix=${prefix}`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'install', `--python=${PYTHON}`, `--binary=${tslab}`, `--prefix=${prefix}`],
+    {
+      encoding: 'utf8',
+    },
+  );
   assert.equal(r.status, 0, `registering the tslab kernel failed:\n${r.stdout}${r.stderr}`);
   return {
     ...process.env,
@@ -133,19 +148,46 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
 
     // Wait for the kernel, then Cell > Run All through the notebook's own JS API.
     await page.waitForFunction(() => (window as any).Jupyter?.notebook?.kernel?.is_connected?.(), null, { timeout: 60000 });
+    // Count the display updates that carry a chart (Notebook 6 fires output_updated.OutputArea for each).
+    await page.evaluate(() => {
+      const w = window as any;
+      w.__chartUpdates = 0;
+      w.Jupyter.notebook.events.on('output_updated.OutputArea', (_e: unknown, d: any) => {
+        const html = d?.output?.data?.['text/html'];
+        if ((Array.isArray(html) ? html.join('') : String(html ?? '')).includes('hyperlab-plot')) w.__chartUpdates++;
+      });
+    });
     await page.evaluate(() => (window as any).Jupyter.notebook.execute_all_cells());
 
     // Two charts: the ReLU plot and the live training curve, both drawn by plotly (svg inside .js-plotly-plot).
     await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2, null, { timeout: 120000 });
-    await page.waitForFunction(() => !document.querySelector('.input_prompt')?.textContent?.includes('*') && (window as any).Jupyter.notebook.kernel_busy === false, null, {
-      timeout: 60000,
-    }).catch(() => {});
+    await page
+      .waitForFunction(
+        () => !document.querySelector('.input_prompt')?.textContent?.includes('*') && (window as any).Jupyter.notebook.kernel_busy === false,
+        null,
+        {
+          timeout: 60000,
+        },
+      )
+      .catch(() => {});
     const state = await page.evaluate(() => ({
       plots: document.querySelectorAll('.js-plotly-plot').length,
       traces: document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length,
       errors: [...document.querySelectorAll('.output_stderr, .output_error')].map((e) => e.textContent),
       busy: [...document.querySelectorAll('.input_prompt')].filter((e) => e.textContent?.includes('*')).length,
     }));
+    const live = await page.evaluate(() => {
+      const w = window as any;
+      const cell = w.Jupyter.notebook.get_cells().find((c: any) => c.cell_type === 'code' && c.get_text().includes('LivePlot'));
+      const div = cell?.element?.[0]?.querySelectorAll('.js-plotly-plot') ?? [];
+      return {
+        found: Boolean(cell),
+        updates: w.__chartUpdates as number,
+        charts: div.length as number,
+        outputs: (cell?.output_area?.outputs ?? []).filter((o: any) => o.output_type === 'display_data').length as number,
+        points: div.length ? ((div[0] as any).data?.[0]?.x?.length as number) : 0,
+      };
+    });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     const shot = path.join(ARTIFACTS, '00_hello.png');
     await page.locator('.js-plotly-plot').last().scrollIntoViewIfNeeded();
@@ -154,6 +196,11 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
     assert.equal(state.plots, 2, 'the ReLU chart and the training curve');
     assert.ok(state.traces >= 3, `expected the charts' lines drawn, found ${state.traces} traces`);
     assert.deepEqual(pageErrors, [], 'JavaScript errors in the page');
+    assert.ok(live.found, `${LESSON} has no cell with a LivePlot`);
+    assert.ok(live.updates >= 2, `the live curve was updated in place ${live.updates} times; expected one update per epoch`);
+    assert.equal(live.charts, 1, 'the training cell shows one chart, redrawn in place, not one per epoch');
+    assert.ok(live.points >= 2, `the live curve's final drawing has ${live.points} epochs`);
+    console.log(`live curve: ${live.updates} updates in place, ${live.points} epochs drawn`);
     console.log(`screenshot: ${shot}`);
   } catch (e) {
     console.error(`jupyter log:\n${log()}`);
