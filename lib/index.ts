@@ -38,6 +38,7 @@ export type { StandardScalerJSON } from './data/scaling';
 export { VarianceThreshold, loadVarianceThreshold } from './data/variance_threshold';
 export { ttestInd, studentTCdf, studentTSf } from './data/stats';
 export type { TTestOptions, TTestResult } from './data/stats';
+export { fmtTable } from './data/text_table';
 export * from './data/splits';
 export { H5File, H5Array, H5Writer, writeH5, loadH5wasm } from './data/hdf5';
 export type { H5Dtype, H5WriteDataset, H5WriteOptions } from './data/hdf5';

@@ -12,3 +12,7 @@ export { predictionsVsTargets } from './predictions';
 export type { PredictionsOptions } from './predictions';
 export { lossSurface } from './loss_surface';
 export type { OptimizerPath, LossSurfaceOptions } from './loss_surface';
+export { spectraPlot } from './spectra';
+export type { SpectraPlotOptions } from './spectra';
+export { heatmaps } from './heatmaps';
+export type { HeatmapsOptions } from './heatmaps';
