@@ -44,6 +44,7 @@ test('fmtTable: aligned columns, numbers through fmt (no float32 noise)', () => 
   const t = hl.fmtTable([{ mode: 'mlp', mse: 0.05000000074505806, n: 12740 }, { mode: 'ae_cnn', mse: 1e-7 }]);
   assert.equal(t, ['mode     mse      n', 'mlp     0.05  12740', 'ae_cnn  1e-7'].join('\n'));
   assert.equal(hl.fmtTable([{ x: 1.23456 }], 2), '  x\n1.2');   // numbers right-aligned
+  assert.equal(hl.fmtTable([{ params: 1077505, mse: 1077505.5 }]), ' params       mse\n1077505  1.078e+6');  // counts in full
   assert.throws(() => hl.fmtTable('rows' as never), /expected a list of rows/);
 });
 
