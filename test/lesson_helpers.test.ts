@@ -48,10 +48,13 @@ test('fmtTable: aligned columns, numbers through fmt (no float32 noise)', () => 
   assert.throws(() => hl.fmtTable('rows' as never), /expected a list of rows/);
 });
 
-test('spectraPlot: the reference black and thick, one palette colour per curve in order', () => {
+test('spectraPlot: the reference black and thick, each curve in its run colour', () => {
+  hl.resetRunColors();
   const fig = hl.spectraPlot([1, 2, 3], { mlp: [0, 1, 2], cnn: new Float32Array([1, 1, 1]) }, { reference: { name: 'true', y: [0, 1, 1] } });
   assert.deepEqual(fig.data.map((t) => t.name), ['true', 'mlp', 'cnn']);
   assert.deepEqual(fig.data.map((t) => (t.line as { color: string }).color), ['black', COLORS[0], COLORS[1]]);
+  const again = hl.spectraPlot([1], { cnn: [1] }).data[0];            // cnn keeps its colour in a later chart
+  assert.equal((again.line as { color: string }).color, COLORS[1]);
   assert.deepEqual(fig.data[2].y, [1, 1, 1]);
   const red = hl.spectraPlot([1], { a: [1] }, { colors: { a: 'red' } }).data[0];
   assert.equal((red.line as { color: string }).color, 'red');

@@ -6,7 +6,8 @@
  *     show(lossSurface(f, [{ name: 'SGD', points: sgdPoints }, { name: 'Adam', points: adamPoints }],
  *                      { xRange: [-2, 2], yRange: [-1, 3], logZ: true }));
  */
-import { baseLayout, COLORS, Figure, linspace, Trace } from './figure';
+import { baseLayout, Figure, linspace, Trace } from './figure';
+import { runColor } from './run_colors';
 
 export interface OptimizerPath {
   name: string;
@@ -33,6 +34,16 @@ function pathRange(paths: OptimizerPath[], axis: 0 | 1): [number, number] | null
   const hi = Math.max(...vs);
   const pad = (hi - lo) * 0.2 || 1;
   return [lo - pad, hi + pad];
+}
+
+/** The length of a path (sum of its steps; NaN points skipped). */
+function pathLength(points: [number, number][]): number {
+  let total = 0;
+  for (let j = 1; j < points.length; j++) {
+    const d = Math.hypot(points[j][0] - points[j - 1][0], points[j][1] - points[j - 1][1]);
+    if (Number.isFinite(d)) total += d;
+  }
+  return total;
 }
 
 export function lossSurface(fn: (x: number, y: number) => number, paths: OptimizerPath[] = [], opts: LossSurfaceOptions = {}): Figure {
@@ -63,22 +74,30 @@ export function lossSurface(fn: (x: number, y: number) => number, paths: Optimiz
       colorbar: { title: { text: opts.logZ ? 'log10 loss' : 'loss' } },
     },
   ];
-  paths.forEach((path, i) => {
+  paths.forEach((path) => {
     if (!Array.isArray(path.points) || path.points.some((pt) => !Array.isArray(pt) || pt.length !== 2)) {
       throw new Error(`lossSurface: path '${path.name}' must have points as [x, y] pairs`);
     }
-    const color = COLORS[(i + 1) % COLORS.length];
+    runColor(path.name); // a new name gets its colour in the order given, not the drawing order
+  });
+  // Each path in its run's colour (the same in every chart: runColor). The shortest
+  // path is drawn last, on top, so a slow run is not hidden under the others;
+  // the legend keeps the order given.
+  const order = paths.map((path, i) => ({ path, i, length: pathLength(path.points) })).sort((a, b) => b.length - a.length);
+  for (const { path, i } of order) {
+    const color = runColor(path.name);
     data.push({
       type: 'scatter',
       mode: 'lines+markers',
       name: path.name,
+      legendrank: 1000 + i,
       x: path.points.map((pt) => pt[0]),
       y: path.points.map((pt) => pt[1]),
-      line: { color, width: 2 },
-      // A big marker where the path starts, small ones after.
-      marker: { color, size: path.points.map((_, j) => (j === 0 ? 10 : 4)) },
+      line: { color, width: 3 },
+      // A big marker where the path starts, smaller ones after, outlined in white.
+      marker: { color, size: path.points.map((_, j) => (j === 0 ? 12 : 7)), line: { color: 'white', width: 1 } },
     });
-  });
+  }
   const layout = baseLayout(opts.title ?? 'Loss surface', 'x', 'y', { legend: { orientation: 'h', y: -0.2 } });
   return { data, layout };
 }

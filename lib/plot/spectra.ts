@@ -1,16 +1,17 @@
 /**
  * Spectra on one energy axis: a reference (the true spectrum, thick and black)
- * and one line per model, each model in the same colour as in the lesson's other
- * charts (`colors`, or plotly's palette in the order given).
+ * and one line per model, each model in the same colour as in the notebook's other
+ * charts (`colors`, or `runColor(name)`).
  *
  *     show(spectraPlot(energies, { mlp: predMlp, cnn: predCnn }, { reference: { name: 'true', y: target } }));
  */
-import { baseLayout, COLORS, Figure, toNumbers, Trace } from './figure';
+import { baseLayout, Figure, toNumbers, Trace } from './figure';
+import { runColor } from './run_colors';
 
 export interface SpectraPlotOptions {
   /** A reference curve (the truth), drawn first, thick and black. */
   reference?: { name: string; y: ArrayLike<number> };
-  /** A colour per curve name; others take the palette in order. */
+  /** A colour per curve name; others take `runColor(name)`. */
   colors?: Record<string, string>;
   title?: string;
   xLabel?: string;
@@ -27,6 +28,6 @@ export function spectraPlot(x: ArrayLike<number>, curves: Record<string, ArrayLi
     return { type: 'scatter', mode: 'lines', name, x: xs, y, line: { color, width } };
   };
   const data: Trace[] = opts.reference ? [line(opts.reference.name, opts.reference.y, 'black', 3)] : [];
-  names.forEach((name, k) => data.push(line(name, curves[name], opts.colors?.[name] ?? COLORS[k % COLORS.length], 1.5)));
+  names.forEach((name) => data.push(line(name, curves[name], opts.colors?.[name] ?? runColor(name), 1.5)));
   return { data, layout: baseLayout(opts.title ?? 'Spectra', opts.xLabel ?? 'energy (eV)', opts.yLabel ?? 'absorption μ') };
 }
