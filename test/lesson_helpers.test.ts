@@ -30,6 +30,11 @@ test('mergeRunText: RFC 7386 merge patch on YAML (maps merge, null deletes, the 
   assert.deepEqual(parse(hl.mergeRunText('a: 1', 'm:\n  p: {x: 1,\n      y: 2}\n')), { a: 1, m: { p: { x: 1, y: 2 } } });
   assert.throws(() => hl.mergeRunText('a: 1', '- 1\n- 2'), /patch must be a YAML mapping.*a list/);
   assert.throws(() => hl.mergeRunText('a: [1', 'b: 2'), /base run text is not valid YAML/);
+  // the base's comments stay where the patch leaves them
+  const commented = hl.mergeRunText('# a run\nhyperparams:\n  lr: 0.1   # the step\n  epochs: 4\n', { hyperparams: { epochs: 2 } });
+  assert.match(commented, /^# a run\n/);
+  assert.match(commented, /lr: 0.1 +# the step/);
+  assert.deepEqual(parse(commented), { hyperparams: { lr: 0.1, epochs: 2 } });
 });
 
 test('mergeRunText: the merged text is a valid run file', () => {

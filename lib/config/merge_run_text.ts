@@ -8,9 +8,10 @@
  *
  * The merge is RFC 7386's JSON merge patch on the parsed documents: a mapping merges
  * key by key, `null` deletes a key, anything else (a number, a string, a list)
- * replaces the base's value. The result is plain YAML text for `runFromText`.
+ * replaces the base's value. The result is YAML text for `runFromText`, with the
+ * base's comments and layout kept where the patch leaves them alone.
  */
-import { parse, stringify } from 'yaml';
+import { Document, isMap as isYamlMap, parseDocument } from 'yaml';
 
 type Yaml = unknown;
 const isMap = (v: Yaml): v is Record<string, Yaml> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -26,21 +27,41 @@ export function mergePatch(target: Yaml, patch: Yaml): Yaml {
   return out;
 }
 
-function parseMapping(text: string | Record<string, unknown>, what: string): Record<string, Yaml> {
-  if (isMap(text)) return text;
-  let doc: Yaml;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    throw new Error(`mergeRunText: the ${what} is not valid YAML (${(e as Error).message.split('\n')[0]}); check its indentation and brackets`);
+function parseBase(text: string): Document {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) {
+    throw new Error(`mergeRunText: the base run text is not valid YAML (${doc.errors[0].message.split('\n')[0]}); check its indentation and brackets`);
   }
-  if (doc === null || doc === undefined) return {};
-  if (!isMap(doc)) throw new Error(`mergeRunText: the ${what} must be a YAML mapping (key: value lines), got ${Array.isArray(doc) ? 'a list' : typeof doc}`);
+  if (doc.contents !== null && !isYamlMap(doc.contents)) throw new Error('mergeRunText: the base run text must be a YAML mapping (key: value lines)');
   return doc;
+}
+
+function parsePatch(patch: string | Record<string, unknown>): Record<string, Yaml> {
+  if (isMap(patch)) return patch;
+  const doc = parseDocument(patch);
+  if (doc.errors.length > 0) {
+    throw new Error(`mergeRunText: the patch is not valid YAML (${doc.errors[0].message.split('\n')[0]}); check its indentation and brackets`);
+  }
+  const value = doc.toJS() as Yaml;
+  if (value === null || value === undefined) return {};
+  if (!isMap(value)) throw new Error(`mergeRunText: the patch must be a YAML mapping (key: value lines), got ${Array.isArray(value) ? 'a list' : typeof value}`);
+  return value;
+}
+
+/** Apply an RFC 7386 patch to the mapping at `at` inside a YAML document, node by node. */
+function patchDocument(doc: Document, at: string[], patch: Record<string, Yaml>): void {
+  for (const [key, value] of Object.entries(patch)) {
+    const where = [...at, key];
+    if (value === null) doc.deleteIn(where);
+    else if (isMap(value) && isYamlMap(doc.getIn(where, true))) patchDocument(doc, where, value);
+    else doc.setIn(where, doc.createNode(mergePatch(undefined, value))); // a new mapping loses its nulls
+  }
 }
 
 /** The run text `base` with `patch` (YAML text or an object) merged in; see the top of this file. */
 export function mergeRunText(base: string | Record<string, unknown>, patch: string | Record<string, unknown>): string {
-  const merged = mergePatch(parseMapping(base, 'base run text'), parseMapping(patch, 'patch'));
-  return stringify(merged, { lineWidth: 0 });
+  const doc = typeof base === 'string' ? parseBase(base) : new Document(base);
+  if (doc.contents === null) doc.contents = doc.createNode({}) as never;
+  patchDocument(doc, [], parsePatch(patch));
+  return doc.toString({ lineWidth: 0 });
 }
