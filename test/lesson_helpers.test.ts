@@ -65,6 +65,13 @@ test('spectraPlot: the reference black and thick, each curve in its run colour',
   assert.equal((red.line as { color: string }).color, 'red');
   assert.throws(() => hl.spectraPlot([1, 2], { mlp: [1] }), /'mlp' has 1 values but x has 2/);
   assert.throws(() => hl.spectraPlot([1], {}), /no curves/);
+  // panels: one per curve, the reference in each, shared axes, 2 a row
+  const grid = hl.spectraPlot([1, 2], { a: [1, 2], b: [2, 1], c: [0, 0] }, { reference: { name: 't', y: [1, 1] }, panels: 2 });
+  assert.deepEqual(grid.data.map((t) => `${t.name}@${t.xaxis}`), ['t@x', 'a@x', 't@x2', 'b@x2', 't@x3', 'c@x3']);
+  assert.deepEqual(grid.layout.grid, { rows: 2, columns: 2, pattern: 'independent' });
+  assert.equal((grid.layout.yaxis3 as { matches: string }).matches, 'y');
+  assert.deepEqual((grid.layout.annotations as { text: string }[]).map((a) => a.text), ['a', 'b', 'c']);
+  assert.throws(() => hl.spectraPlot([1], { a: [1] }, { panels: 0 }), /panels is the number of panels a row/);
 });
 
 test('heatmaps: one panel per image on a shared colour range, flat images cut into rows', () => {
