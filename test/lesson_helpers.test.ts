@@ -83,3 +83,10 @@ test('heatmaps: one panel per image on a shared colour range, flat images cut in
   assert.deepEqual(hl.heatmaps({ a: [[1]] }, { zRange: [-3, 3] }).data[0].zmin, -3);
   assert.throws(() => hl.heatmaps({ a: [1, 2, 3] }, { side: 2 }), /'a' is a flat array of 3 values/);
 });
+
+test('lossCurves: a y label for metrics other than the loss', () => {
+  const fig = hl.lossCurves({ accuracy: [0.5, 0.7], val_accuracy: [NaN, 0.9] }, { keys: ['accuracy'], yLabel: 'accuracy' });
+  assert.deepEqual(fig.data.map((t) => t.name), ['accuracy', 'val_accuracy']);
+  assert.equal((fig.layout.yaxis as { title: { text: string } }).title.text, 'accuracy');
+  assert.equal((hl.lossCurves({ loss: [1] }).layout.yaxis as { title: { text: string } }).title.text, 'loss');
+});

@@ -16,6 +16,8 @@ export interface LossCurvesOptions {
   /** A logarithmic y axis (useful when the loss falls by orders of magnitude). */
   logY?: boolean;
   title?: string;
+  /** The y axis label (default 'loss'; e.g. 'accuracy' when the keys are metrics). */
+  yLabel?: string;
 }
 
 export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): Figure {
@@ -41,7 +43,7 @@ export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): 
       data.push({ type: 'scatter', mode: 'lines+markers', name, x, y: values.map(finiteOrNull), line: { color, dash }, connectgaps: true }); // validation every n epochs: join its points
     }
   });
-  const layout = baseLayout(opts.title ?? 'Loss', 'epoch', 'loss');
+  const layout = baseLayout(opts.title ?? 'Loss', 'epoch', opts.yLabel ?? 'loss');
   if (opts.logY) layout.yaxis = { ...layout.yaxis, type: 'log' };
   return { data, layout };
 }
