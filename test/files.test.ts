@@ -11,8 +11,8 @@ import { before, test } from 'node:test';
 import * as hl from '../lib';
 import { tf } from '../lib';
 import { defaultGenerator } from '../lib/engine/random';
-import { commitFile, removeStaleTemps, stageFile, TEMP_FILE_PATTERN, writeFileAtomic } from '../lib/train/atomic';
-import { CHECKPOINT_FILE, loadCheckpoint, restoreCheckpoint, saveCheckpoint, HasStateDict } from '../lib/train/checkpoint';
+import { commitFile, removeStaleTemps, stageFile, TEMP_FILE_PATTERN, writeFileAtomic } from '../lib/io/atomic';
+import { CHECKPOINT_FILE, loadCheckpoint, restoreCheckpoint, saveCheckpoint, HasStateDict } from '../lib/io/checkpoint';
 import {
   decodeSafetensors,
   encodeSafetensors,
@@ -23,9 +23,9 @@ import {
   readSafetensors,
   saveSafetensors,
   saveWeights,
-} from '../lib/train/safetensors';
-import { readEvents, readScalars, SummaryWriter } from '../lib/train/tensorboard';
-import { crc32c, frameRecord, maskedCrc32c, readRecords } from '../lib/train/tfrecord';
+} from '../lib/io/safetensors';
+import { readEvents, readScalars, SummaryWriter } from '../lib/io/tensorboard';
+import { crc32c, frameRecord, maskedCrc32c, readRecords } from '../lib/io/tfrecord';
 import { assertClose, fromFixture, loadFixture } from './helpers';
 
 const fixtureDir = path.join(__dirname, '..', '..', 'test', 'fixtures');

@@ -7,9 +7,9 @@ import { Trainer } from '../lib/train/trainer';
 import { supervised, Optimizerlike } from '../lib/train/task';
 import { lambdaCallback } from '../lib/train/callback';
 import { fastaiOneCycle, fastaiOneCycleMomentum } from '../lib/optim/schedules';
-import { describeGroups, freeze, freezeTo, paramGroups, unfreeze } from '../lib/train/freeze';
-import { fitOneCycle, getMomentum, sliceLr } from '../lib/train/one_cycle';
-import { describeFineTune, fineTune, fineTunePlan } from '../lib/train/fine_tune';
+import { describeGroups, freeze, freezeTo, paramGroups, unfreeze } from '../lib/tune/freeze';
+import { fitOneCycle, getMomentum, sliceLr } from '../lib/tune/one_cycle';
+import { describeFineTune, fineTune, fineTunePlan } from '../lib/tune/fine_tune';
 
 /** Batches of (x, target(x)), made fresh on every pass (length known). */
 function batches(n: number, batchSize: number, seed: number, target: (a: number, b: number) => number) {
@@ -64,7 +64,10 @@ test('freeze/unfreeze: by parameter groups, BatchNorm stays trainable, state cle
 
   const optimizer = new hl.Adam(groups, { lr: 1e-2 });
   const task = supervised({ model, optimizer, loss: hl.getLoss('mse') });
-  for (const b of batches(32, 16, 1, (a, c) => a + c)) task.trainStep(b), tf.dispose(Object.values(b));
+  for (const b of batches(32, 16, 1, (a, c) => a + c)) {
+    task.trainStep(b);
+    tf.dispose(Object.values(b));
+  }
   assert.ok(Object.keys(optimizer.stateDict().state).length > 0);
 
   const before = tf.memory().numTensors;

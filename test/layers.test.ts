@@ -322,3 +322,24 @@ testOnBackends('conv_ops: conv and transposed conv with their gradients equal tf
     tf.dispose([x, w, dy, out, outT]);
   }
 });
+
+test("Tanh's gradient matches PyTorch's float32 1 - tanh² near saturation, within an ulp", () => {
+  // PyTorch 1.13, float32:
+  //   x = torch.tensor([0., .5, 1., 2., 3., 5., -5., 8.], requires_grad=True); torch.tanh(x).sum().backward()
+  const xs = [0, 0.5, 1, 2, 3, 5, -5, 8];
+  const torchGrad = [1.0, 0.7864477038383484, 0.41997429728507996, 0.07065081596374512, 0.00986598152667284,
+    1.815475116018206e-4, 1.815475116018206e-4, 4.7683710135970614e-7];
+  const before = tf.memory().numTensors;
+  const x = hl.tensor(xs, { requiresGrad: true });
+  const tanh = new hl.Tanh();
+  hl.backward(() => tanh.forward(x).sum());
+  const grad = Array.from(x.grad!.dataSync());
+  const y = tf.tidy(() => Array.from(tanh.forward(x).dataSync()));
+  x.zeroGrad();
+  x.dispose();
+  assert.equal(tf.memory().numTensors, before, 'Tanh forward + backward leaves no tensor');
+  y.forEach((v, i) => assert.ok(Math.abs(v - Math.tanh(xs[i])) <= 1e-7, `tanh(${xs[i]}) is ${v}`));
+  // 3e-7 relative is 2-4 float32 ulps; tfjs's own 1 - y*y is 4.5e-5 off at x = 5.
+  grad.forEach((g, i) => assert.ok(Math.abs(g - torchGrad[i]) <= 3e-7 * torchGrad[i],
+    `tanh'(${xs[i]}) is ${g}, PyTorch gives ${torchGrad[i]}`));
+});

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as hl from '../lib';
 import { tf } from '../lib';
-import { lrFind, lrSuggestions } from '../lib/train/lr_find';
+import { lrFind, lrSuggestions } from '../lib/tune/lr_find';
 import { supervised } from '../lib/train/task';
 
 /** y = 3 x0 - 2 x1 + 1 + noise as a shuffled DataLoader (its own generator: lrFind must restore it). */

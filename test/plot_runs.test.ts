@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as hl from '../lib';
-import type { LrFindResult } from '../lib/train/lr_find';
+import type { LrFindResult } from '../lib/tune/lr_find';
 
 test('runColor: a name keeps its colour in every chart; new names take the next colour', () => {
   hl.resetRunColors();

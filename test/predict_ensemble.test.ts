@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, useBackend, runFromText, readSpectrum } from '../lib';
-import { predictRun, forwardAll } from '../lib/train/predict';
+import { predictRun, forwardAll } from '../lib/runs/predict';
 import { buildModel } from '../lib/models/registry';
 import { defaultGenerator, manualSeed } from '../lib/engine/random';
 

@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf, useBackend, runFromText, readSpectrum, readTable, parseCsv, H5File, readSafetensors, xanesFeDirs } from '../lib';
-import { predictRun, PredictResult } from '../lib/train/predict';
+import { predictRun, PredictResult } from '../lib/runs/predict';
 import { writeReport } from '../lib/report/report';
 import { exportRun } from '../lib/report/export';
 import { makeProgram } from '../lib/cli/main';
 import { plotlyJs } from '../lib/notebook/plotly_html';
 import { buildModel } from '../lib/models/registry';
-import { DATA_PREPARERS } from '../lib/train/run';
-import { saveCheckpoint } from '../lib/train/checkpoint';
+import { DATA_PREPARERS } from '../lib/runs/run';
+import { saveCheckpoint } from '../lib/io/checkpoint';
 import { manualSeed } from '../lib/engine/random';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-predict-'));
@@ -178,7 +178,6 @@ test('export to HDF5 is readable by h5py (ids as strings, predictions, targets, 
     t.skip(`h5py is not available (${python} -c 'import h5py' failed): install python3-h5py to run this check`);
     return;
   }
-  const file = path.join(tmp, 'export-h5', 'predictions.h5');
   const dir = path.join(tmp, 'export-h5');
   const script = `import h5py, json, sys
 f = h5py.File(sys.argv[1] + '/predictions.h5', 'r')

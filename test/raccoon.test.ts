@@ -12,13 +12,14 @@ import * as hl from '../lib';
 import { tf } from '../lib';
 import { Raccoon, raccoonParamCount } from '../lib/models/raccoon';
 import { Penguin, penguinParamCount } from '../lib/models/penguin';
-import { TRANSFORMS, cubeImages, cubeImageTargets, cubeTask, cubeTaskFor, sliceCubes, sliceTargets } from '../lib/models/raccoon_task';
-import { MODELS, TASKS } from '../lib/models/registry';
+import { TRANSFORMS, cubeImages, cubeImageTargets, cubeTask, cubeTaskFor, sliceCubes, sliceTargets } from '../lib/runs/tasks/raccoon_task';
+import { MODELS } from '../lib/models/registry';
+import { TASKS } from '../lib/runs/tasks';
 import { EMBEDDED_CUBES, fft3, makeSyntheticCubes, syntheticCubePair } from '../lib/data/synthetic_cubes';
-import { prepareCubes } from '../lib/train/cubes_run';
-import { DATA_PREPARERS, runFromText, inputShapeOf } from '../lib/train/run';
+import { prepareCubes } from '../lib/runs/cubes_data';
+import { DATA_PREPARERS, runFromText, inputShapeOf } from '../lib/runs/run';
 import { loadRunSpec } from '../lib/config';
-import { readSafetensors, rawToTensor, RawTensor } from '../lib/train/safetensors';
+import { readSafetensors, rawToTensor, RawTensor } from '../lib/io/safetensors';
 import { assertClose, fromFixture, loadFixture, testOnBackends } from './helpers';
 
 const fx = loadFixture('raccoon');
@@ -350,7 +351,11 @@ test('synthetic cube file: the seed layout, standardised over the file, readable
       assert.equal(a.dtype, 'float32');
       const v = a.read() as Float32Array;
       let m = 0;
-      for (const x of v) (sum += x), (sq += x * x), (m += x * x);
+      for (const x of v) {
+        sum += x;
+        sq += x * x;
+        m += x * x;
+      }
       vars[kind] += m / v.length / 20;
     }
   }

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runFromText } from '../lib/train/run';
+import { runFromText } from '../lib/runs/run';
 import { oneCycleLR } from '../lib/optim/schedules';
 
 const root = path.join(__dirname, '..', '..');

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { readRunFile, parseRunFile } from '../lib/config/validate';
-import { planSweep, sweep, SweepResult } from '../lib/train/sweep';
-import { metricsFromHistory } from '../lib/train/sweep_worker';
+import { planSweep, sweep, SweepResult } from '../lib/runs/sweep';
+import { metricsFromHistory } from '../lib/runs/sweep_worker';
 import { readTable } from '../lib/data/table';
 
 const BASE = path.join(__dirname, '..', '..', 'runfiles', 'xanes_mlp.yaml');

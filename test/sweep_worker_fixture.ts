@@ -6,7 +6,7 @@
  * hyperparams.lr > 1 throws (a reported error); batch_size 13 exits without a report (a crash).
  */
 import { readRunFile } from '../lib/config/validate';
-import { serveTrial } from '../lib/train/sweep_worker';
+import { serveTrial } from '../lib/runs/sweep_worker';
 
 // When this process started (before its imports): the span a pool slot is held.
 const started = Date.now() - process.uptime() * 1000;

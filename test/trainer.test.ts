@@ -8,9 +8,9 @@ import * as hl from '../lib';
 import { tf } from '../lib';
 import { Trainer } from '../lib/train/trainer';
 import { supervised, Batch } from '../lib/train/task';
-import { EarlyStopping, inferMode } from '../lib/train/early_stopping';
-import { NaNGuard } from '../lib/train/nan_guard';
-import { CSVLogger } from '../lib/train/csv_logger';
+import { EarlyStopping, inferMode } from '../lib/callbacks/early_stopping';
+import { NaNGuard } from '../lib/callbacks/nan_guard';
+import { CSVLogger } from '../lib/callbacks/csv_logger';
 import { lambdaCallback } from '../lib/train/callback';
 
 /** y = 3 x0 - 2 x1 + 1 + noise, as batches shuffled by the global generator (so resume must restore it). */
@@ -208,7 +208,7 @@ test('batches in a plain array are reused every epoch (not disposed); the CSV lo
 
 test('checkpoints/best follows the validation loss, also when validation runs every 2 epochs', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hl-best-'));
-  const { ModelCheckpoint } = await import('../lib/train/checkpoint_callback');
+  const { ModelCheckpoint } = await import('../lib/callbacks/model_checkpoint');
   const ck = new ModelCheckpoint(dir);
   // Scripted logs: validation on epochs 1 and 3 only, training loss far below it.
   const script = [{ loss: 1 }, { loss: 0.9, val_loss: 20 }, { loss: 0.5 }, { loss: 0.4, val_loss: 25 }];

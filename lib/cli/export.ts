@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { autoBackend, useBackend, BackendName } from '../engine/backend';
 import { exportRun, ExportFormat, ExportWhat, EXPORT_FORMATS, EXPORT_WHATS } from '../report/export';
-import { CheckpointName, openRunDir } from '../train/run_dir';
+import { CheckpointName, openRunDir } from '../runs/run_dir';
 
 interface ExportCliOptions {
   what: string;

@@ -2,8 +2,8 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { autoBackend, useBackend, BackendName } from '../engine/backend';
-import { predictRun } from '../train/predict';
-import { CheckpointName, openRunDir } from '../train/run_dir';
+import { predictRun } from '../runs/predict';
+import { CheckpointName, openRunDir } from '../runs/run_dir';
 
 export interface PredictCliOptions {
   data?: string;

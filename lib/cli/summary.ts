@@ -4,7 +4,7 @@ import { loadRunSpec } from '../config';
 import { buildModel } from '../models/registry';
 import { summary } from '../nn/summary';
 import { useBackend } from '../engine/backend';
-import { inputShapeOf } from '../train/run';
+import { inputShapeOf } from '../runs/run';
 
 export function registerSummary(program: Command): void {
   program

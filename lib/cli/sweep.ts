@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { sweep, SweepParams, SweepValue } from '../train/sweep';
+import { sweep, SweepParams, SweepValue } from '../runs/sweep';
 
 function parseValue(v: string): SweepValue {
   if (v === 'null') return null;

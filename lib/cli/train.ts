@@ -1,7 +1,7 @@
 /** `hyperlab train RUN.yaml`: train (or resume) the run a run file describes. */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { runFromFile } from '../train/run';
+import { runFromFile } from '../runs/run';
 import { packageRoot } from '../data/paths';
 import { writeReport } from '../report/report';
 

@@ -24,7 +24,7 @@
 import { getLoss } from '../losses/registry';
 import { scheduleFromConfig } from '../optim/schedules';
 import { makeDescriptor } from '../data/descriptors';
-import type { LossSpec, RunSpec, XanesDataSpec } from './runspec';
+import type { LossSpec, RunSpec, XanesDataSpec } from './spec';
 
 type Where = (path: string[]) => string;
 

@@ -1,6 +1,6 @@
 /**
  * Starting a run from a trained model and freezing its first layers, as XANESNET's
- * run files ask for it (read here into one LoadGuessSpec; lib/train/load_guess.ts loads
+ * run files ask for it (read here into one LoadGuessSpec; lib/runs/load_guess.ts loads
  * the weights and freezes):
  *
  *     2023 (src/learn.py, src/freeze_fn.py)         2024 (xanesnet/freeze.py)

@@ -44,7 +44,8 @@ function parsePatch(patch: string | Record<string, unknown>): Record<string, Yam
   }
   const value = doc.toJS() as Yaml;
   if (value === null || value === undefined) return {};
-  if (!isMap(value)) throw new Error(`mergeRunText: the patch must be a YAML mapping (key: value lines), got ${Array.isArray(value) ? 'a list' : typeof value}`);
+  if (!isMap(value))
+    throw new Error(`mergeRunText: the patch must be a YAML mapping (key: value lines), got ${Array.isArray(value) ? 'a list' : typeof value}`);
   return value;
 }
 

@@ -163,6 +163,8 @@ export class DataLoader<S extends Sample = Sample> implements Iterable<Batch>, A
     const groups = this.startEpoch();
     if (groups.length === 0) this.inProgress = false;
     for (const indices of groups) {
+      // get() returns a sample or a Promise of one (S | Promise<S>); the rule wants every element to be a Promise.
+      // eslint-disable-next-line @typescript-eslint/await-thenable
       const samples = await Promise.all(Array.from(indices, (i) => this.dataset.get(i)));
       const batch = collate(samples);
       this.handedOut();

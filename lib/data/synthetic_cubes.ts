@@ -229,7 +229,12 @@ export async function makeSyntheticCubes(file: string, options: SyntheticFileOpt
     for (const s of seeds) {
       const pair = syntheticCubePair(s, model);
       if (keep) kept.set(s, pair);
-      for (const cube of [pair.gr, pair.newton]) for (let i = 0; i < cube.length; i++) (sum += cube[i]), (sumSq += cube[i] * cube[i]);
+      for (const cube of [pair.gr, pair.newton]) {
+        for (let i = 0; i < cube.length; i++) {
+          sum += cube[i];
+          sumSq += cube[i] * cube[i];
+        }
+      }
     }
     const n = seeds.length * 2 * S ** 3;
     mean = sum / n;

@@ -168,18 +168,31 @@ function csvRows(text: string): { fields: string[]; line: number }[] {
     const c = text[i];
     if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++, line++;
-      row.push(field), rows.push({ fields: row, line: start }), (row = []), (field = '');
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') {
+        i++;
+        line++;
+      }
+      row.push(field);
+      rows.push({ fields: row, line: start });
+      row = [];
+      field = '';
       start = line;
     } else field += c;
   }
-  if (field !== '' || row.length) row.push(field), rows.push({ fields: row, line: start });
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push({ fields: row, line: start });
+  }
   return rows.filter((r) => !(r.fields.length === 1 && r.fields[0] === ''));
 }
 

@@ -23,6 +23,9 @@ export function fmtTable(rows: Record<string, unknown>[], digits = 4): string {
   const numeric = columns.map((c) => rows.every((r) => r[c] === undefined || typeof r[c] === 'number'));
   const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((row) => row[j].length)));
   const line = (values: string[]) =>
-    values.map((v, j) => (numeric[j] ? v.padStart(widths[j]) : v.padEnd(widths[j]))).join('  ').trimEnd();
+    values
+      .map((v, j) => (numeric[j] ? v.padStart(widths[j]) : v.padEnd(widths[j])))
+      .join('  ')
+      .trimEnd();
   return [line(columns), ...cells.map(line)].join('\n');
 }

@@ -20,21 +20,9 @@ import { makeDescriptor, DescriptorConfig, StructureDescriptor } from './descrip
 import { atomicNumber } from './elements';
 import { datasetPath } from './paths';
 import { pyExp, pyFixed } from './pyformat';
+import type { Structure } from './structure';
 
-/** A molecular structure around an absorbing atom (atom 0). */
-export interface Structure {
-  nAtoms: number;
-  /** Atomic numbers Z, one per atom. */
-  numbers: number[];
-  /** Cartesian coordinates in Å, row-major n x 3. */
-  positions: Float64Array;
-  /** The comment line as written. */
-  comment: string;
-  /** `k = v` pairs of the comment line (numbers where they parse), e.g. {q: 0, S: 2}; {} otherwise. */
-  info: Record<string, number | string>;
-  /** Where it was read from, for error messages. */
-  source?: string;
-}
+export type { Structure } from './structure';
 
 export interface XyzOptions {
   /** A name for error messages (a file path). */

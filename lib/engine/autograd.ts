@@ -12,7 +12,18 @@
  * Every intermediate tensor of the forward pass is freed when backward returns.
  */
 import { tf } from './tf';
-import { Parameter } from '../nn/parameter';
+
+/**
+ * A variable that keeps its own gradient (nn's `Parameter`): `backward()` hands it
+ * every gradient it computes. Any other variable's gradient is freed.
+ */
+export interface GradAccumulator {
+  accumulateGrad(g: tf.Tensor): void;
+}
+
+function accumulatesGrad(v: unknown): v is GradAccumulator {
+  return typeof (v as Partial<GradAccumulator> | undefined)?.accumulateGrad === 'function';
+}
 
 /**
  * Run `f` (which must return a scalar tensor), compute d(result)/d(p) for every
@@ -41,7 +52,7 @@ export function backward(f: () => tf.Tensor): number {
   const registered = tf.engine().registeredVariables;
   for (const [name, g] of Object.entries(result.grads)) {
     const v = registered[name];
-    if (v instanceof Parameter && g) v.accumulateGrad(g);
+    if (accumulatesGrad(v) && g) v.accumulateGrad(g);
     else g?.dispose();
   }
   const value = result.value.dataSync()[0];

@@ -94,7 +94,6 @@ export const WEBGPU_NOT_INSTALLED = 'not installed: npm install webgpu (WebGPU f
 export function loadWebGPUPackage(): WebGPUPackage | null {
   if (pkg || pkgError) return pkg;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const m = require('webgpu') as WebGPUPackage;
     if (typeof m.create !== 'function') throw new Error('the webgpu package has no create()');
     installEventPump();
@@ -439,7 +438,6 @@ export async function setupWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUAdapt
   // loaded only now: it registers its kernels (and a backend factory, replaced below) when navigator.gpu exists
   let mod: { WebGPUBackend: new (device: unknown, info: unknown) => tf.KernelBackend };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     mod = require('@tensorflow/tfjs-backend-webgpu');
   } catch (e) {
     throw new Error(`webgpu: @tensorflow/tfjs-backend-webgpu failed to load (npm install @tensorflow/tfjs-backend-webgpu@4.22.0): ${(e as Error).message.split('\n')[0]}`);

@@ -82,7 +82,7 @@ export function checkImages(model: string, x: tf.Tensor, S: number): void {
       `${model}: expected images of shape (N, 1, ${S}, ${S}), got [${x.shape}]. ` +
         (x.rank === 4 && x.shape[1] === 1 && x.shape[2] === x.shape[3]
           ? `Build the model with input_size ${x.shape[2]} for these images.`
-          : 'Slice cubes into one-channel square images first (lib/models/raccoon_task.ts).'),
+          : 'Slice cubes into one-channel square images first (lib/runs/tasks/raccoon_task.ts).'),
     );
   }
 }

@@ -9,11 +9,8 @@ import { XanesLSTM } from './xanesnet/lstm';
 import { XanesAEMLP } from './xanesnet/ae_mlp';
 import { XanesAECNN } from './xanesnet/ae_cnn';
 import { XanesAEGAN } from './xanesnet/aegan_mlp';
-import { autoencoderTask } from './xanesnet/ae_task';
-import { aeganTask } from './xanesnet/aegan_task';
 import { Raccoon } from './raccoon';
 import { Penguin } from './penguin';
-import { cubeTaskFor } from './raccoon_task';
 
 export interface ModelDims {
   /** Input features (descriptor length, or spectrum length for spectrum -> structure). */
@@ -96,31 +93,3 @@ export function buildModel(type: string, params: Record<string, any>, dims: Mode
   if (!make) throw new Error(`unknown model '${type}'; the zoo has: ${Object.keys(MODELS).join(', ')}`);
   return make(params, dims, originalBugs);
 }
-
-/** What a model's own training step needs (the autoencoders and aegan_mlp have one). */
-export interface TaskContext {
-  model: Module;
-  /** The run's loss (and, for aegan_mlp, the discriminator's). */
-  loss: (pred: import('../engine/tf').Tensor, target: import('../engine/tf').Tensor) => import('../engine/tf').Tensor;
-  lossDis?: (pred: import('../engine/tf').Tensor, target: import('../engine/tf').Tensor) => import('../engine/tf').Tensor;
-  /** Make an optimizer of the run's kind over `params` (lr and options from the run file unless given). */
-  makeOptimizer: (params: import('../nn/parameter').Parameter[], which?: 'gen' | 'dis') => import('../train/task').Optimizerlike;
-  gradClip: { maxNorm?: number; value?: number } | null;
-  originalBugs: string[];
-  /** The whole run, for tasks with settings of their own (RACCOON/PENGUIN: transforms, slicing; aegan_mlp: which loss_dis). */
-  spec?: import('../config').RunSpec;
-}
-
-export type TaskBuilder = (ctx: TaskContext) => import('../train/task').Task;
-
-/** Models that train with their own step; every other model is trained by `supervised()`. */
-export const TASKS: Record<string, TaskBuilder> = {
-  // XANESNET's autoencoders: loss(recon, x) + loss(pred, y), one optimizer (lib/models/xanesnet/ae_task.ts)
-  ae_mlp: autoencoderTask,
-  ae_cnn: autoencoderTask,
-  // generator and discriminator updates with two optimizers (lib/models/xanesnet/aegan_task.ts)
-  aegan_mlp: aeganTask,
-  // 8 transforms with an optimizer step each per batch of cubes (lib/models/raccoon_task.ts)
-  raccoon: cubeTaskFor,
-  penguin: cubeTaskFor,
-};

@@ -8,6 +8,7 @@
  *   so `backward()` computes no gradient for it and optimizers leave it alone).
  */
 import { tf } from '../engine/tf';
+import type { GradAccumulator } from '../engine/autograd';
 
 interface EngineInternals {
   nextVariableId(): number;
@@ -17,7 +18,7 @@ interface EngineInternals {
   state: { registeredVariables: Record<string, tf.Variable> };
 }
 
-export class Parameter extends tf.Variable {
+export class Parameter extends tf.Variable implements GradAccumulator {
   /** The accumulated gradient, in the same shape as the parameter, or null. */
   grad: tf.Tensor | null = null;
 

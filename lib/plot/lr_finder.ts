@@ -14,7 +14,7 @@
 import { baseLayout, Figure, Trace } from './figure';
 import { runColor } from './run_colors';
 import { fmt } from '../notebook/fmt';
-import type { LrFindResult } from '../train/lr_find';
+import type { LrFindResult } from '../tune/lr_find';
 
 type SuggestionName = 'valley' | 'minimum' | 'steep' | 'slide';
 

@@ -39,7 +39,8 @@ export function spectraPlot(x: ArrayLike<number>, curves: Record<string, ArrayLi
     names.forEach((name) => data.push(line(name, curves[name], color(name), 1.5)));
     return { data, layout };
   }
-  if (!(Number.isInteger(opts.panels) && opts.panels >= 1)) throw new Error(`spectraPlot: panels is the number of panels a row, a whole number >= 1; got ${opts.panels}`);
+  if (!(Number.isInteger(opts.panels) && opts.panels >= 1))
+    throw new Error(`spectraPlot: panels is the number of panels a row, a whole number >= 1; got ${opts.panels}`);
   const columns = Math.min(opts.panels, names.length);
   const rows = Math.ceil(names.length / columns);
   const data: Trace[] = [];
@@ -49,7 +50,17 @@ export function spectraPlot(x: ArrayLike<number>, curves: Record<string, ArrayLi
     const onAxis = { xaxis: `x${axis}`, yaxis: `y${axis}` };
     if (opts.reference) data.push({ ...line(opts.reference.name, opts.reference.y, 'black', 2), ...onAxis, showlegend: i === 0 });
     data.push({ ...line(name, curves[name], color(name), 1.5), ...onAxis });
-    annotations.push({ text: name, showarrow: false, xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0.02, y: 0.98, xanchor: 'left', yanchor: 'top', font: { color: color(name) } });
+    annotations.push({
+      text: name,
+      showarrow: false,
+      xref: `x${axis} domain`,
+      yref: `y${axis} domain`,
+      x: 0.02,
+      y: 0.98,
+      xanchor: 'left',
+      yanchor: 'top',
+      font: { color: color(name) },
+    });
   });
   const axes: Record<string, unknown> = {};
   for (let i = 0; i < names.length; i++) {

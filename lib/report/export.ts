@@ -15,10 +15,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ColumnInput, formatCsv, writeTable } from '../data/table';
 import { loadH5wasm, writeH5, H5WriteDataset } from '../data/hdf5';
-import { writeFileAtomic } from '../train/atomic';
-import { CHECKPOINT_FILE } from '../train/checkpoint';
-import { predictRun, PredictOptions, PredictResult } from '../train/predict';
-import { CheckpointName, checkpointDir, openRunDir } from '../train/run_dir';
+import { writeFileAtomic } from '../io/atomic';
+import { CHECKPOINT_FILE } from '../io/checkpoint';
+import { predictRun, PredictOptions, PredictResult } from '../runs/predict';
+import { CheckpointName, checkpointDir, openRunDir } from '../runs/run_dir';
 import { readMetrics } from './report';
 
 export type ExportWhat = 'metrics' | 'predictions' | 'weights' | 'all';

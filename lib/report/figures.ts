@@ -6,7 +6,7 @@
 import { baseLayout, COLORS, Figure, finiteOrNull, Trace } from '../plot/figure';
 import { lossCurves } from '../plot/loss_curves';
 import { predictionsVsTargets } from '../plot/predictions';
-import type { PredictionManifest } from '../train/predict_output';
+import type { PredictionManifest } from '../runs/predict_output';
 
 /** Per-epoch columns of metrics.csv: `epoch` (0-based) and one array per metric. */
 export type MetricsHistory = { epoch: number[] } & Record<string, number[]>;

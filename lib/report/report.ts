@@ -17,11 +17,11 @@ import { lossCurves } from '../plot/loss_curves';
 import { figureHtml, plotlyLibraryHtml } from '../notebook/plotly_html';
 import { buildModel } from '../models/registry';
 import { summary } from '../nn/summary';
-import { inferMode } from '../train/early_stopping';
-import { writeFileAtomic } from '../train/atomic';
-import { inputShapeOf } from '../train/run';
-import { RunDir, checkpointInfo, openRunDir, subRuns } from '../train/run_dir';
-import { PredictionManifest, readManifest } from '../train/predict_output';
+import { inferMode } from '../callbacks/early_stopping';
+import { writeFileAtomic } from '../io/atomic';
+import { inputShapeOf } from '../runs/run';
+import { RunDir, checkpointInfo, openRunDir, subRuns } from '../runs/run_dir';
+import { PredictionManifest, readManifest } from '../runs/predict_output';
 import { MetricsHistory, lrFigure, metricFigure, otherMetrics, predictionScatterFigure, predictionSeriesFigure } from './figures';
 
 export const REPORT_FILE = 'report.html';
@@ -78,7 +78,10 @@ export function metricTable(h: MetricsHistory): { metric: string; final: number;
       let bestEpoch: number | null = null;
       v.forEach((x, i) => {
         if (mode === null || !Number.isFinite(x)) return;
-        if (best === null || (mode === 'min' ? x < best : x > best)) (best = x), (bestEpoch = h.epoch[i] + 1);
+        if (best === null || (mode === 'min' ? x < best : x > best)) {
+          best = x;
+          bestEpoch = h.epoch[i] + 1;
+        }
       });
       return { metric: k, final: v[v.length - 1], best, bestEpoch };
     });

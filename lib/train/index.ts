@@ -1,19 +1,5 @@
+/** The training loop: Trainer, the Task it steps, the Callback hooks it calls, metrics. */
 export * from './callback';
 export * from './metrics';
 export * from './task';
 export * from './trainer';
-export * from './early_stopping';
-export * from './nan_guard';
-export * from './csv_logger';
-export * from './progress';
-export * from './checkpoint_callback';
-export * from './tensorboard_callback';
-export * from './interrupt';
-export * from './run';
-export * from './lr_find';
-export * from './freeze';
-export * from './one_cycle';
-export * from './fine_tune';
-export * from './sweep';
-export { metricsFromHistory, runFileTrial, serveTrial } from './sweep_worker';
-export type { TrialMessage } from './sweep_worker';

@@ -12,7 +12,7 @@
  */
 import { tf } from '../engine/tf';
 import { defaultGenerator, GeneratorState } from '../engine/random';
-import { Callback, Logs } from './callback';
+import { Callback, History, Logs, TrainLoop } from './callback';
 import { MetricAccumulator, MetricTask } from './metrics';
 import { Batch, StepResult, Task } from './task';
 
@@ -47,11 +47,7 @@ export interface FitOptions {
   initialEpoch?: number;
 }
 
-/** Per-epoch numbers: history.loss[i], history.val_loss[i], ... and the epochs they belong to. */
-export interface History {
-  epoch: number[];
-  [metric: string]: number[];
-}
+export type { History } from './callback';
 
 /** Everything a checkpoint needs to continue a run exactly. */
 export interface TrainerState {
@@ -97,7 +93,7 @@ function disposeStep(r: StepResult): void {
 /** Yield to the event loop so signals (Ctrl-C) and notebook output get through. */
 const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export class Trainer {
+export class Trainer implements TrainLoop {
   readonly task: Task;
   readonly callbacks: Callback[];
   /** Set to true to stop after the current batch. */

@@ -4,7 +4,7 @@
  *
  * All arithmetic is float64, in the same order as XANESNET's numpy code where that matters.
  */
-import type { Structure } from '../xanes';
+import type { Structure } from '../structure';
 
 /** A descriptor turns a structure (absorber = atom 0) into a fixed-length feature vector. */
 export interface StructureDescriptor {

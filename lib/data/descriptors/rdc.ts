@@ -9,7 +9,7 @@
  * over the atoms j != 0 with r0j < r_max. The vector is [q][S] RDC(r_1) ... RDC(r_G).
  * Defaults: r 0-8 Å, dr 0.01 Å, alpha 10 (801 features).
  */
-import type { Structure } from '../xanes';
+import type { Structure } from '../structure';
 import {
   atomsInRange, checkFlag, checkRadii, DescriptorConfig, distance, infoPrefix, numpyLinspace, optionsFromParams,
   StructureDescriptor,

@@ -20,7 +20,7 @@
  * For G4 the list is made for n = n_g4 and then truncated to its first n_g4 / (|lambda| |zeta|)
  * entries, and the functions run eta -> lambda -> zeta (zeta fastest).
  */
-import type { Structure } from '../xanes';
+import type { Structure } from '../structure';
 import {
   atomsInRange, checkFlag, checkRadii, cosineCutoff, DescriptorConfig, distance, infoPrefix, numpyLinspace, optionsFromParams,
   StructureDescriptor,
