@@ -43,6 +43,7 @@ export type { StandardScalerJSON } from './data/scaling';
 export { VarianceThreshold, loadVarianceThreshold } from './data/variance_threshold';
 export { ttestInd, studentTCdf, studentTSf } from './data/stats';
 export type { TTestOptions, TTestResult } from './data/stats';
+export { fmtTable } from './data/text_table';
 export * from './data/splits';
 export { splitTable, fullBatch } from './data/table_split';
 export type { SplitTableOptions, TableSplit } from './data/table_split';

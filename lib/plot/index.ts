@@ -23,3 +23,7 @@ export { groupedBars } from './grouped_bars';
 export type { GroupedBarsOptions } from './grouped_bars';
 export { barChart } from './bars';
 export type { BarChartOptions } from './bars';
+export { spectraPlot } from './spectra';
+export type { SpectraPlotOptions } from './spectra';
+export { heatmaps } from './heatmaps';
+export type { HeatmapsOptions } from './heatmaps';

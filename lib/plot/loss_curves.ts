@@ -20,6 +20,8 @@ export interface LossCurvesOptions {
   markEpoch?: number;
   /** Keys drawn as open markers without a line, so a curve lying on another one stays visible. */
   markersOnly?: string[];
+  /** The y axis label (default 'loss'; e.g. 'accuracy' when the keys are metrics). */
+  yLabel?: string;
 }
 
 export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): Figure {
@@ -49,7 +51,7 @@ export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): 
       data.push({ type: 'scatter', mode: 'lines+markers', name, x, y: values.map(finiteOrNull), line: { color, dash }, connectgaps: true }); // validation every n epochs: join its points
     }
   });
-  const layout = baseLayout(opts.title ?? 'Loss', 'epoch', 'loss');
+  const layout = baseLayout(opts.title ?? 'Loss', 'epoch', opts.yLabel ?? 'loss');
   if (opts.logY) layout.yaxis = { ...layout.yaxis, type: 'log' };
   if (opts.markEpoch !== undefined) {
     layout.shapes = [{ type: 'line', x0: opts.markEpoch, x1: opts.markEpoch, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#7f7f7f' } }];
