@@ -84,3 +84,10 @@ for (const [name, cells, problem] of broken) {
     assert.match(log.join('\n'), new RegExp(`${name}\\.ipynb: `));
   });
 }
+
+test("the course's own lessons (lessons/) keep every rule: short visible cells, checks hidden, no memory bookkeeping", () => {
+  const log: string[] = [];
+  const ok = lintLessons(path.join(__dirname, '..', '..', 'lessons'), (s) => log.push(s));
+  assert.ok(ok, log.join('\n'));
+  assert.match(log.join('\n'), /10_cnns\.ipynb/, 'every lesson was read');
+});

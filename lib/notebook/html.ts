@@ -10,6 +10,7 @@ import { FIGURE_CLASS, PLOTLY_MARKER, plotlyLibraryHtml } from './plotly_html';
 const escapeHtml = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /** Terminal colour codes (in error stacks) mean nothing in a page. */
+// eslint-disable-next-line no-control-regex -- ESC (\u001b) starts every ANSI colour code this strips
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
 
 const STYLE = `

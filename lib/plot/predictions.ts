@@ -53,7 +53,10 @@ export function predictionsVsTargets(
 
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of [...t, ...p]) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const v of [...t, ...p]) if (Number.isFinite(v)) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   const r2 = rSquared(p, t);
   return {
     data: [

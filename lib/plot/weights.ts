@@ -44,9 +44,15 @@ export function weightHistogram(model: Module, opts: WeightHistogramOptions = {}
 
   let lo = Infinity;
   let hi = -Infinity;
-  for (const { values } of params) for (const v of values) if (Number.isFinite(v)) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const { values } of params) for (const v of values) if (Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
   if (!(lo <= hi)) throw new Error('weightHistogram: every parameter value is NaN or infinite');
-  if (lo === hi) (lo -= 0.5), (hi += 0.5);
+  if (lo === hi) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
   const width = (hi - lo) / bins;
   const centres = Array.from({ length: bins }, (_, i) => lo + (i + 0.5) * width);
   const normalize = opts.normalize ?? true;
