@@ -9,7 +9,7 @@
  *   array length" or "memory access out of bounds").
  */
 import * as path from 'node:path';
-import type { RunSpec } from './runspec';
+import type { RunSpec } from './spec';
 
 type Where = (path: string[]) => string;
 
