@@ -73,13 +73,16 @@ test('an unknown key is rejected with the line and the closest valid name', () =
 
 test('a bad value names the field, the value and the allowed values; all problems are listed', () => {
   const bad = mlp2023.replace('activation: prelu', 'activation: relu6').replace('batch_size: 64', 'batch_size: many');
-  assert.throws(() => runSpecFromText(bad, file), (e: unknown) => {
-    const m = (e as Error).message;
-    assert.match(m, /2 problems/);
-    assert.match(m, /hyperparams\.activation \(line 20\): 'relu6' is not allowed; use one of: prelu, relu, tanh/);
-    assert.match(m, /hyperparams\.batch_size \(line 16\): expected integer, got 'many'/);
-    return true;
-  });
+  assert.throws(
+    () => runSpecFromText(bad, file),
+    (e: unknown) => {
+      const m = (e as Error).message;
+      assert.match(m, /2 problems/);
+      assert.match(m, /hyperparams\.activation \(line 20\): 'relu6' is not allowed; use one of: prelu, relu, tanh/);
+      assert.match(m, /hyperparams\.batch_size \(line 16\): expected integer, got 'many'/);
+      return true;
+    },
+  );
 });
 
 test('case-insensitive names as XANESNET accepts them (optim_fn: ADAM)', () => {

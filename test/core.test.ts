@@ -70,17 +70,19 @@ test('activations by XANESNET name, with a helpful error for a bad one', () => {
 
 test('parameter names and counts of nested models match PyTorch', () => {
   const m1 = new hl.Sequential(new hl.Linear(8, 4), new hl.Linear(4, 2));
-  const m2 = new hl.Sequential(
-    new hl.Linear(10, 20),
-    new hl.PReLU(),
-    new hl.Sequential(new hl.Linear(20, 5), new hl.Tanh(), new hl.Linear(5, 1)),
-  );
+  const m2 = new hl.Sequential(new hl.Linear(10, 20), new hl.PReLU(), new hl.Sequential(new hl.Linear(20, 5), new hl.Tanh(), new hl.Linear(5, 1)));
   for (const [m, c] of [
     [m1, fx.counts.seq_8_4_2],
     [m2, fx.counts.nested],
   ] as const) {
-    assert.deepEqual([...m.namedParameters()].map(([n]) => n), c.names);
-    assert.equal(m.parameters().reduce((s, p) => s + p.size, 0), c.total);
+    assert.deepEqual(
+      [...m.namedParameters()].map(([n]) => n),
+      c.names,
+    );
+    assert.equal(
+      m.parameters().reduce((s, p) => s + p.size, 0),
+      c.total,
+    );
     m.dispose();
   }
   assert.equal(fx.counts.seq_8_4_2.total, 4 * (8 + 1) + 2 * (4 + 1));
@@ -133,12 +135,22 @@ testOnBackends('freezing: a frozen parameter gets no gradient; unfreezing restor
 
 testOnBackends('autograd basics: y = 2x, gradients accumulate, noGrad and detach stop them', () => {
   const x = hl.tensor([1, 2, 3], { requiresGrad: true }) as hl.Parameter;
-  assert.equal(hl.backward(() => tf.sum(tf.mul(x, 2))), 12);
+  assert.equal(
+    hl.backward(() => tf.sum(tf.mul(x, 2))),
+    12,
+  );
   assert.deepEqual(Array.from(x.grad!.dataSync()), [2, 2, 2]);
   hl.backward(() => tf.sum(tf.mul(x, 2)));
   assert.deepEqual(Array.from(x.grad!.dataSync()), [4, 4, 4], 'accumulates like PyTorch');
   x.zeroGrad();
-  hl.backward(() => tf.sum(tf.add(tf.mul(x, x), hl.noGrad(() => tf.mul(x, 100)))));
+  hl.backward(() =>
+    tf.sum(
+      tf.add(
+        tf.mul(x, x),
+        hl.noGrad(() => tf.mul(x, 100)),
+      ),
+    ),
+  );
   assert.deepEqual(Array.from(x.grad!.dataSync()), [2, 4, 6], 'the noGrad part is a constant');
   x.zeroGrad();
   hl.backward(() => tf.sum(tf.mul(x, hl.detach(x))));

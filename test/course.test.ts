@@ -8,13 +8,22 @@ import { assertClose, F32, fromFixture, loadFixture, loadTorchState, testOnBacke
 const fx = loadFixture('course');
 
 testOnBackends('TwoLayerNet and SimpleNN match PyTorch: names, counts, forward', () => {
-  assert.equal(new hl.TwoLayerNet(1000, 100, 10).parameters().reduce((s, p) => s + p.size, 0), fx.two_layer_net_big.total);
+  assert.equal(
+    new hl.TwoLayerNet(1000, 100, 10).parameters().reduce((s, p) => s + p.size, 0),
+    fx.two_layer_net_big.total,
+  );
   for (const [model, c] of [
     [new hl.TwoLayerNet(20, 12, 3), fx.two_layer_net],
     [new hl.SimpleNN(), fx.simple_nn],
   ] as const) {
-    assert.deepEqual([...model.namedParameters()].map(([n]) => n), c.names);
-    assert.equal(model.parameters().reduce((s, p) => s + p.size, 0), c.total);
+    assert.deepEqual(
+      [...model.namedParameters()].map(([n]) => n),
+      c.names,
+    );
+    assert.equal(
+      model.parameters().reduce((s, p) => s + p.size, 0),
+      c.total,
+    );
     loadTorchState(model, c.state);
     const x = fromFixture(c.x);
     const y = model.forward(x);
@@ -37,7 +46,11 @@ test('SimpleNN learns the diabetes table (5 standardised features -> progression
   hl.manualSeed(1);
   const model = new hl.SimpleNN();
   const optimizer = new hl.Adam(model.parameters(), { lr: 0.01 });
-  const loader = new hl.DataLoader(new hl.ArrayDataset({ x: { data: Float32Array.from(scaled), shape: [n, cols] }, y: { data: y, shape: [n, 1] } }), { batchSize: 32, shuffle: true, seed: 3 });
+  const loader = new hl.DataLoader(new hl.ArrayDataset({ x: { data: Float32Array.from(scaled), shape: [n, cols] }, y: { data: y, shape: [n, 1] } }), {
+    batchSize: 32,
+    shuffle: true,
+    seed: 3,
+  });
   const trainer = new hl.Trainer({ task: hl.supervised({ model, optimizer, loss: hl.getLoss('mse') }) });
   const h = await trainer.fit(loader, { epochs: 5 });
   assert.ok(h.loss[4] < 0.8 * h.loss[0], `the loss falls: ${h.loss[0]} -> ${h.loss[4]}`);

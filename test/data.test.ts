@@ -51,12 +51,23 @@ test('DataLoader batches in order, with the last batch short or dropped', () => 
     xs.push(Array.from(b.x.dataSync()));
     tf.dispose(b);
   }
-  assert.deepEqual(shapes, [[4, 3], [4, 3], [2, 3]]);
+  assert.deepEqual(shapes, [
+    [4, 3],
+    [4, 3],
+    [2, 3],
+  ]);
   assert.deepEqual(xs[2], [8, 80, 800, 9, 90, 900]);
-  assert.deepEqual(epochOrder(loader), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  assert.deepEqual(epochOrder(loader), [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+    [8, 9],
+  ]);
   const dropped = new hl.DataLoader(ds, { batchSize: 4, dropLast: true });
   assert.equal(dropped.length, 2);
-  assert.deepEqual(epochOrder(dropped), [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.deepEqual(epochOrder(dropped), [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ]);
   assert.equal(new hl.DataLoader(ds).length, 10, 'batchSize defaults to 1 as in PyTorch');
   assert.throws(() => new hl.DataLoader(ds, { batchSize: 0 }), /batchSize must be a positive integer/);
 });
@@ -70,7 +81,12 @@ test('shuffling: a new permutation each epoch, the same ones for the same seed',
   assert.deepEqual([epochOrder(b), epochOrder(b)], ea, 'same seed, same permutations');
   assert.notDeepEqual(epochOrder(c), ea[0], 'another seed, another order');
   assert.notDeepEqual(ea[0], ea[1], 'each epoch draws a new permutation');
-  for (const e of ea) assert.deepEqual(e.flat().sort((p, q) => p - q), Array.from({ length: 20 }, (_, i) => i), 'every sample exactly once');
+  for (const e of ea)
+    assert.deepEqual(
+      e.flat().sort((p, q) => p - q),
+      Array.from({ length: 20 }, (_, i) => i),
+      'every sample exactly once',
+    );
   // Without a seed the loader seeds itself from the global generator.
   hl.manualSeed(3);
   const d1 = epochOrder(new hl.DataLoader(ds, { batchSize: 6, shuffle: true }));
@@ -79,7 +95,10 @@ test('shuffling: a new permutation each epoch, the same ones for the same seed',
   // A Generator can be passed in.
   const g1 = new hl.Generator(5);
   const g2 = new hl.Generator(5);
-  assert.deepEqual(epochOrder(new hl.DataLoader(ds, { batchSize: 6, shuffle: true, generator: g1 })), epochOrder(new hl.DataLoader(ds, { batchSize: 6, shuffle: true, generator: g2 })));
+  assert.deepEqual(
+    epochOrder(new hl.DataLoader(ds, { batchSize: 6, shuffle: true, generator: g1 })),
+    epochOrder(new hl.DataLoader(ds, { batchSize: 6, shuffle: true, generator: g2 })),
+  );
 });
 
 test('resume: a restored loader draws the same permutations, also from mid-epoch', () => {
@@ -135,9 +154,13 @@ test('the tensor count stays flat over an epoch (loop with dispose, forEachBatch
   const sums = loader.forEachBatch((b) => tf.tidy(() => tf.sum(b.x).dataSync()[0]));
   assert.equal(sums.length, 7);
   assert.equal(tf.memory().numTensors, start, 'forEachBatch disposes each batch');
-  assert.throws(() => loader.forEachBatch(() => {
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      loader.forEachBatch(() => {
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
   assert.equal(tf.memory().numTensors, start, 'also when the callback throws');
   await loader.forEachBatchAsync(async (b) => b.x.data());
   assert.equal(tf.memory().numTensors, start, 'forEachBatchAsync disposes each batch');
@@ -157,12 +180,22 @@ test('async datasets: for await works, sync iteration says to use it', async () 
 });
 
 test('ArrayDataset, TensorDataset and Subset', () => {
-  const ds = new hl.ArrayDataset({ x: [[1, 2], [3, 4], [5, 6]], y: [7, 8, 9] });
+  const ds = new hl.ArrayDataset({
+    x: [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ],
+    y: [7, 8, 9],
+  });
   assert.equal(ds.length, 3);
   assert.deepEqual(ds.shapes, { x: [2], y: [] });
   assert.deepEqual(Array.from(ds.get(1).x.data), [3, 4]);
   const before = tf.memory().numTensors;
-  const xt = tf.tensor2d([[1, 2], [3, 4]]);
+  const xt = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+  ]);
   const td = new hl.TensorDataset({ x: xt });
   xt.dispose();
   assert.equal(tf.memory().numTensors, before, 'TensorDataset keeps no tensor');
@@ -197,20 +230,33 @@ test('StandardScaler matches sklearn (population std, constant features scale 1)
     assertClose(asNums(s.transform(xTrain).data), asExp(c.train_t), { rtol: 1e-6, atol: 1e-6 }, `${key} transform(train)`);
     assertClose(asNums(s.transform(xTest).data), asExp(c.test_t), { rtol: 1e-6, atol: 1e-6 }, `${key} transform(test)`);
     assertClose(asNums(s.inverseTransform(xTest).data), asExp(c.test_inv), { rtol: 1e-6, atol: 1e-6 }, `${key} inverse_transform`);
-    assert.deepEqual(Array.from(s.transform(xTrain).data, Number.isNaN), c.train_t.map((v: number | null) => v === null), 'NaN stays NaN');
+    assert.deepEqual(
+      Array.from(s.transform(xTrain).data, Number.isNaN),
+      c.train_t.map((v: number | null) => v === null),
+      'NaN stays NaN',
+    );
   }
   assert.equal(fx.scaler.scale[2], 1, 'sklearn: constant feature');
   assert.equal(fx.scaler.scale[4], 1, 'sklearn: constant feature 0.1 (not exact in float32)');
 });
 
 test('StandardScaler: JSON round trip, tensors, nested arrays and clear errors', () => {
-  const x = [[1, 10], [2, 20], [3, 60]];
+  const x = [
+    [1, 10],
+    [2, 20],
+    [3, 60],
+  ];
   const s = new hl.StandardScaler().fit(x);
   const text = JSON.stringify(s);
   const back = hl.StandardScaler.fromJSON(JSON.parse(text));
   assert.deepEqual(back.transform(x), s.transform(x));
   const z = s.transform(x) as number[][];
-  assertClose(z.map((r) => r[0]), [-Math.sqrt(1.5), 0, Math.sqrt(1.5)], { rtol: 1e-6, atol: 1e-6 }, 'ddof 0');
+  assertClose(
+    z.map((r) => r[0]),
+    [-Math.sqrt(1.5), 0, Math.sqrt(1.5)],
+    { rtol: 1e-6, atol: 1e-6 },
+    'ddof 0',
+  );
   const before = tf.memory().numTensors;
   const t = tf.tensor2d(x);
   const tt = s.transform(t);
@@ -228,7 +274,11 @@ test('StandardScaler: JSON round trip, tensors, nested arrays and clear errors',
 
 function assertPartition(parts: Int32Array[], n: number, where: string): void {
   const all = parts.flatMap((p) => Array.from(p)).sort((a, b) => a - b);
-  assert.deepEqual(all, Array.from({ length: n }, (_, i) => i), `${where}: disjoint and covering 0..${n - 1}`);
+  assert.deepEqual(
+    all,
+    Array.from({ length: n }, (_, i) => i),
+    `${where}: disjoint and covering 0..${n - 1}`,
+  );
 }
 
 test('trainTestSplit sizes match sklearn; disjoint, seeded, deterministic', () => {
@@ -246,7 +296,13 @@ test('trainTestSplit sizes match sklearn; disjoint, seeded, deterministic', () =
   assert.deepEqual(hl.trainTestSplit(100, { testSize: 0.2, seed: 42 }), a, 'same seed, same split');
   assert.notDeepEqual(hl.trainTestSplit(100, { testSize: 0.2, seed: 43 }).test, a.test);
   const ordered = hl.trainTestSplit(10, { testSize: 0.3, shuffle: false });
-  assert.deepEqual([Array.from(ordered.train), Array.from(ordered.test)], [[0, 1, 2, 3, 4, 5, 6], [7, 8, 9]]);
+  assert.deepEqual(
+    [Array.from(ordered.train), Array.from(ordered.test)],
+    [
+      [0, 1, 2, 3, 4, 5, 6],
+      [7, 8, 9],
+    ],
+  );
   assert.throws(() => hl.trainTestSplit(10, { testSize: 1.5 }), /testSize=1.5 must be a fraction in \(0, 1\) or a count/);
 });
 
@@ -262,11 +318,23 @@ test('kFold and repeatedKFold: sklearn fold sizes, sorted indices, partitions', 
   for (const [key, sizes] of Object.entries(fx.kfold_test_sizes as Record<string, number[]>)) {
     const [n, k] = key.split('/').map(Number);
     const folds = hl.kFold(n, { nSplits: k, shuffle: true, seed: 3 });
-    assert.deepEqual(folds.map((f) => f.test.length), sizes, `fold sizes n=${n} k=${k}`);
-    assertPartition(folds.map((f) => f.test), n, key);
+    assert.deepEqual(
+      folds.map((f) => f.test.length),
+      sizes,
+      `fold sizes n=${n} k=${k}`,
+    );
+    assertPartition(
+      folds.map((f) => f.test),
+      n,
+      key,
+    );
     for (const f of folds) {
       assertPartition([f.train, f.test], n, `${key} train+test`);
-      for (const idx of [f.train, f.test]) assert.ok(idx.every((v, i) => i === 0 || v > idx[i - 1]), 'sorted like sklearn');
+      for (const idx of [f.train, f.test])
+        assert.ok(
+          idx.every((v, i) => i === 0 || v > idx[i - 1]),
+          'sorted like sklearn',
+        );
     }
   }
   assert.deepEqual(
@@ -275,7 +343,10 @@ test('kFold and repeatedKFold: sklearn fold sizes, sorted indices, partitions', 
     'unshuffled KFold is identical to sklearn',
   );
   const rep = hl.repeatedKFold(23, { nSplits: 5, nRepeats: 2, seed: 0 });
-  assert.deepEqual(rep.map((f) => f.test.length), fx.repeated_kfold_23_5_2);
+  assert.deepEqual(
+    rep.map((f) => f.test.length),
+    fx.repeated_kfold_23_5_2,
+  );
   assert.notDeepEqual(Array.from(rep[0].test), Array.from(rep[5].test), 'each repeat reshuffles');
   assert.deepEqual(hl.repeatedKFold(23, { nSplits: 5, nRepeats: 2, seed: 0 }), rep);
   assert.throws(() => hl.kFold(3, { nSplits: 5 }), /cannot make 5 folds from 3 samples/);
@@ -295,7 +366,10 @@ test('bootstrap samples, the original unpaired variant, ensemble seeds', () => {
   // uniformity: every index drawn about equally often
   const counts = new Array(10).fill(0);
   for (const i of hl.bootstrapIndices(10, { nSize: 2000, seed: 9 })) counts[i]++;
-  assert.ok(counts.every((c) => Math.abs(c - 2000) < 200), `counts ${counts}`);
+  assert.ok(
+    counts.every((c) => Math.abs(c - 2000) < 200),
+    `counts ${counts}`,
+  );
   const seeds = hl.ensembleSeeds(5, { seed: 11 });
   assert.equal(new Set(seeds).size, 5);
   assert.deepEqual(hl.ensembleSeeds(5, { seed: 11 }), seeds);
@@ -346,16 +420,34 @@ test('CubeDataset: seed layout, item order, labels, augmentation without mutatio
     assert.deepEqual(gr.cube.data, cubeValues(1, 0));
     const nw = train.get(3);
     assert.equal(nw.label.data[0], Math.fround(0.1), 'Newton label = targetNoise');
-    assert.deepEqual(nw.cube.data, cubeValues(1, 1).map((v) => v * 2), 'Newton cubes times newtonAugmentation');
+    assert.deepEqual(
+      nw.cube.data,
+      cubeValues(1, 1).map((v) => v * 2),
+      'Newton cubes times newtonAugmentation',
+    );
     assert.deepEqual(train.get(3).cube.data, nw.cube.data, 'reading again gives the same cube: nothing was mutated');
     const slab = train.readSlab(1, [[2, 3]]);
     assert.equal(slab.length, S * S, 'one slab, not the cube');
-    assert.deepEqual(slab, cubeValues(0, 1).subarray(2 * S * S, 3 * S * S).map((v) => v * 2));
+    assert.deepEqual(
+      slab,
+      cubeValues(0, 1)
+        .subarray(2 * S * S, 3 * S * S)
+        .map((v) => v * 2),
+    );
     // Batches through the DataLoader.
     const start = tf.memory().numTensors;
     const loader = new hl.DataLoader(train, { batchSize: 4, shuffle: true, seed: 0 });
     const shapes = loader.forEachBatch((b) => [b.cube.shape, b.label.shape]);
-    assert.deepEqual(shapes, [[[4, S, S, S], [4, 1]], [[2, S, S, S], [2, 1]]]);
+    assert.deepEqual(shapes, [
+      [
+        [4, S, S, S],
+        [4, 1],
+      ],
+      [
+        [2, S, S, S],
+        [2, 1],
+      ],
+    ]);
     assert.equal(tf.memory().numTensors, start);
   } finally {
     close();
@@ -411,38 +503,49 @@ test('files written by h5py: cubes (gzip too), float64 and int64 rows, attribute
   assert.deepEqual([b.shape, b.dtype], [[5, 3], 'float64']);
   rows.close();
   const f = await hl.H5File.open(fixtureH5);
-  await assert.rejects(hl.H5Dataset.open(fixtureH5, { x: 'rows_f64', c: 'gr_seed0000' }), /'gr_seed0000' \(field 'c'\) has 4 rows but 'rows_f64' \(field 'x'\) has 5/);
+  await assert.rejects(
+    hl.H5Dataset.open(fixtureH5, { x: 'rows_f64', c: 'gr_seed0000' }),
+    /'gr_seed0000' \(field 'c'\) has 4 rows but 'rows_f64' \(field 'x'\) has 5/,
+  );
   f.close();
 });
 
 const python = '/usr/bin/python3';
 const hasH5py = spawnSync(python, ['-c', 'import h5py'], { encoding: 'utf8' }).status === 0;
 
-test('h5py reads what we write (datasets, dtypes, groups, attributes)', { skip: hasH5py ? false : `skipped: ${python} has no h5py (apt-get install -y python3-h5py)` }, async () => {
-  const file = path.join(tmp, 'export.h5');
-  const pred = Float32Array.from({ length: 12 }, (_, i) => i / 4);
-  await hl.writeH5(file, {
-    pred: { data: pred, shape: [3, 4], attrs: { units: 'eV' } },
-    'meta/ids': { data: [3, 1, 2], shape: [3], dtype: 'int32' },
-    energy: { data: [7097, 7097.25], shape: [2], dtype: 'float64' },
-  }, { compression: 6 });
-  const script = [
-    'import h5py, json, sys',
-    'f = h5py.File(sys.argv[1], "r")',
-    'out = {k: {"shape": list(f[k].shape), "dtype": str(f[k].dtype), "data": f[k][()].reshape(-1).tolist()} for k in ["pred", "meta/ids", "energy"]}',
-    'out["units"] = f["pred"].attrs["units"] if isinstance(f["pred"].attrs["units"], str) else f["pred"].attrs["units"].decode()',
-    'out["compression"] = f["pred"].compression',
-    'print(json.dumps(out))',
-  ].join('\n');
-  const r = spawnSync(python, ['-c', script, file], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  const got = JSON.parse(r.stdout);
-  assert.deepEqual(got.pred, { shape: [3, 4], dtype: 'float32', data: Array.from(pred) });
-  assert.deepEqual(got['meta/ids'], { shape: [3], dtype: 'int32', data: [3, 1, 2] });
-  assert.deepEqual(got.energy, { shape: [2], dtype: 'float64', data: [7097, 7097.25] });
-  assert.equal(got.units, 'eV');
-  assert.equal(got.compression, 'gzip');
-});
+test(
+  'h5py reads what we write (datasets, dtypes, groups, attributes)',
+  { skip: hasH5py ? false : `skipped: ${python} has no h5py (apt-get install -y python3-h5py)` },
+  async () => {
+    const file = path.join(tmp, 'export.h5');
+    const pred = Float32Array.from({ length: 12 }, (_, i) => i / 4);
+    await hl.writeH5(
+      file,
+      {
+        pred: { data: pred, shape: [3, 4], attrs: { units: 'eV' } },
+        'meta/ids': { data: [3, 1, 2], shape: [3], dtype: 'int32' },
+        energy: { data: [7097, 7097.25], shape: [2], dtype: 'float64' },
+      },
+      { compression: 6 },
+    );
+    const script = [
+      'import h5py, json, sys',
+      'f = h5py.File(sys.argv[1], "r")',
+      'out = {k: {"shape": list(f[k].shape), "dtype": str(f[k].dtype), "data": f[k][()].reshape(-1).tolist()} for k in ["pred", "meta/ids", "energy"]}',
+      'out["units"] = f["pred"].attrs["units"] if isinstance(f["pred"].attrs["units"], str) else f["pred"].attrs["units"].decode()',
+      'out["compression"] = f["pred"].compression',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const r = spawnSync(python, ['-c', script, file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout);
+    assert.deepEqual(got.pred, { shape: [3, 4], dtype: 'float32', data: Array.from(pred) });
+    assert.deepEqual(got['meta/ids'], { shape: [3], dtype: 'int32', data: [3, 1, 2] });
+    assert.deepEqual(got.energy, { shape: [2], dtype: 'float64', data: [7097, 7097.25] });
+    assert.equal(got.units, 'eV');
+    assert.equal(got.compression, 'gzip');
+  },
+);
 
 test('H5Writer replaces a file only when finished, and abort keeps the old one', async () => {
   const file = path.join(tmp, 'keep.h5');
@@ -458,7 +561,11 @@ test('H5Writer replaces a file only when finished, and abort keeps the old one',
   const g = await hl.H5File.open(file);
   assert.deepEqual(g.names(), ['a'], 'bad input never touched the file');
   g.close();
-  assert.deepEqual(fs.readdirSync(tmp).filter((n) => n.includes('.partial-')), [], 'no partial files left');
+  assert.deepEqual(
+    fs.readdirSync(tmp).filter((n) => n.includes('.partial-')),
+    [],
+    'no partial files left',
+  );
 });
 
 // ------------------------------------------------------------------ tables
@@ -519,7 +626,14 @@ test('the CSV fallback (used when polars cannot load) parses what it formats', (
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const got = JSON.parse(r.stdout);
-  assert.deepEqual([got.columns, got.s, got.v], [['s', 'v'], ['a,b', 'c'], [0.5, -1]]);
+  assert.deepEqual(
+    [got.columns, got.s, got.v],
+    [
+      ['s', 'v'],
+      ['a,b', 'c'],
+      [0.5, -1],
+    ],
+  );
   assert.match(got.parquet, /Parquet file .* needs nodejs-polars, which did not load \(no prebuilt binary \(simulated\)\)/);
 });
 

@@ -17,11 +17,17 @@ import { useBackend } from '../lib/engine/backend';
 import { makeDescriptor, RDC, WACSF } from '../lib/data/descriptors/index';
 import { datasetsDir } from '../lib/data/paths';
 import { pyExp, pyFixed } from '../lib/data/pyformat';
+import { loadBreastCancer, loadDiabetes, loadDigits, loadIris, loadBuiltinTable, loadWine, tableToTensors } from '../lib/data/tables';
 import {
-  loadBreastCancer, loadDiabetes, loadDigits, loadIris, loadBuiltinTable, loadWine, tableToTensors,
-} from '../lib/data/tables';
-import {
-  formatSpectrum, loadXanesDataset, loadXanesFe, parseSpectrum, parseXyz, readSpectrum, readXyz, writeSpectrum, xanesFeDirs,
+  formatSpectrum,
+  loadXanesDataset,
+  loadXanesFe,
+  parseSpectrum,
+  parseXyz,
+  readSpectrum,
+  readXyz,
+  writeSpectrum,
+  xanesFeDirs,
   xanesToTensors,
 } from '../lib/data/xanes';
 
@@ -94,8 +100,16 @@ test('the example wACSF (r 1-6, n_g2 16, n_g4 32) has 49 features; defaults give
   assert.equal(new WACSF().length, 1);
   assert.equal(new WACSF({ nG2: 4, nG4: 4, useCharge: true, useSpin: true }).length, 11);
   assert.deepEqual(d.toConfig().params, {
-    r_min: 1, r_max: 6, n_g2: 16, n_g4: 32, l: [1, -1], z: [1], g2_parameterisation: 'shifted',
-    g4_parameterisation: 'centred', use_charge: false, use_spin: false,
+    r_min: 1,
+    r_max: 6,
+    n_g2: 16,
+    n_g4: 32,
+    l: [1, -1],
+    z: [1],
+    g2_parameterisation: 'shifted',
+    g4_parameterisation: 'centred',
+    use_charge: false,
+    use_spin: false,
   });
   // A config round trip gives the same descriptor.
   const again = makeDescriptor(d.toConfig());
@@ -170,7 +184,10 @@ test('the FDMNES reader and writer: byte-identical to XANESNET, round trip', () 
   const back = readSpectrum(out);
   assert.deepEqual(Array.from(back.energies), [7097.12, 7097.34, -1.0]);
   assert.deepEqual(Array.from(back.intensities), [0.125, -0, 12345678]);
-  assert.throws(() => parseSpectrum('FDMNES\nenergy <xanes>\n7097.0 abc\n', 's.txt'), /s\.txt, line 3: expected two numbers `energy intensity`, found "7097\.0 abc"/);
+  assert.throws(
+    () => parseSpectrum('FDMNES\nenergy <xanes>\n7097.0 abc\n', 's.txt'),
+    /s\.txt, line 3: expected two numbers `energy intensity`, found "7097\.0 abc"/,
+  );
   assert.throws(() => parseSpectrum('FDMNES\nenergy <xanes>\n', 's.txt'), /s\.txt: no `energy intensity` rows/);
 });
 

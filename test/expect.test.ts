@@ -6,7 +6,14 @@ import { tf, expectClose, expectTrue } from '../lib';
 test('expectClose passes numbers, arrays, nested arrays and tensors within the tolerance', () => {
   expectClose('a number', 0.1 + 0.2, 0.3);
   expectClose('an array', [1, 2.000001], [1, 2]);
-  expectClose('a matrix', [[7, 10], [15, 22]], [7, 10, 15, 22]);
+  expectClose(
+    'a matrix',
+    [
+      [7, 10],
+      [15, 22],
+    ],
+    [7, 10, 15, 22],
+  );
   const t = tf.tensor1d([2, 2, 2]);
   expectClose('a tensor', t, [2, 2, 2]);
   expectClose('against a tensor', [2, 2, 2], t);

@@ -91,9 +91,9 @@ test('safetensors: every dtype round-trips exactly, with empty and 0-d tensors a
   };
   const dir = tmpDir();
   const file = path.join(dir, 'all.safetensors');
-  saveSafetensors(file, raws, { purpose: 'test', 'ünïcode': 'wërt' });
+  saveSafetensors(file, raws, { purpose: 'test', ünïcode: 'wërt' });
   const { tensors, metadata } = readSafetensors(file);
-  assert.deepEqual(metadata, { purpose: 'test', 'ünïcode': 'wërt' });
+  assert.deepEqual(metadata, { purpose: 'test', ünïcode: 'wërt' });
   assert.deepEqual(Object.keys(tensors).sort(), Object.keys(raws).sort());
   for (const [name, raw] of Object.entries(raws)) {
     assert.equal(tensors[name].dtype, raw.dtype, name);
@@ -106,9 +106,21 @@ test('safetensors: every dtype round-trips exactly, with empty and 0-d tensors a
   const n = Number(bytes.readBigUInt64LE(0));
   assert.equal(n % 8, 0);
   const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
-  assert.ok(/^ *$/.test(bytes.subarray(8, 8 + n).toString('utf8').replace(/^.*\}/s, '')), 'padding is spaces');
+  assert.ok(
+    /^ *$/.test(
+      bytes
+        .subarray(8, 8 + n)
+        .toString('utf8')
+        .replace(/^.*\}/s, ''),
+    ),
+    'padding is spaces',
+  );
   assert.deepEqual(Object.keys(header), ['__metadata__', ...Object.keys(raws)], 'the header keeps the order given');
-  assert.deepEqual([header.f64, header.i64, header.u64].map((h) => h.data_offsets[0]), [0, 24, 48], '8-byte dtypes first in the data');
+  assert.deepEqual(
+    [header.f64, header.i64, header.u64].map((h) => h.data_offsets[0]),
+    [0, 24, 48],
+    '8-byte dtypes first in the data',
+  );
   assert.deepEqual(header.empty.data_offsets[0], header.empty.data_offsets[1]);
   assert.equal(fs.readdirSync(dir).length, 1, 'no temp file is left');
 });
@@ -116,7 +128,10 @@ test('safetensors: every dtype round-trips exactly, with empty and 0-d tensors a
 test('safetensors: tf tensors save as F32/I32/BOOL, or as F64/I64/U8 on request, and load back', () => {
   const before = tf.memory().numTensors;
   const ts = {
-    w: tf.tensor([[1.25, -2], [3, 4]]),
+    w: tf.tensor([
+      [1.25, -2],
+      [3, 4],
+    ]),
     idx: tf.tensor([1, -2, 3], [3], 'int32'),
     mask: tf.tensor([true, false], [2], 'bool'),
     steps: tf.tensor([5, 2 ** 31 - 1], [2], 'int32'),
@@ -126,10 +141,15 @@ test('safetensors: tf tensors save as F32/I32/BOOL, or as F64/I64/U8 on request,
   };
   const buf = encodeSafetensors(ts, undefined, { dtypes: { steps: 'I64', d: 'F64', bytes: 'U8' } });
   const raw = decodeSafetensors(buf).tensors;
-  assert.deepEqual(
-    Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.dtype])),
-    { w: 'F32', idx: 'I32', mask: 'BOOL', steps: 'I64', d: 'F64', bytes: 'U8', none: 'F32' },
-  );
+  assert.deepEqual(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, v.dtype])), {
+    w: 'F32',
+    idx: 'I32',
+    mask: 'BOOL',
+    steps: 'I64',
+    d: 'F64',
+    bytes: 'U8',
+    none: 'F32',
+  });
   assert.deepEqual(Array.from(raw.steps.data as BigInt64Array), [5n, 2n ** 31n - 1n]);
   assert.equal((raw.d.data as Float64Array)[0], Math.fround(0.1), 'F64 holds the float32 value exactly');
   const file = path.join(tmpDir(), 't.safetensors');
@@ -166,7 +186,10 @@ test('safetensors: damaged files give errors naming the file and the problem', (
   };
   assert.throws(() => readSafetensors(path.join(dir, 'nope.safetensors')), /nope.safetensors does not exist/);
   assert.throws(() => readSafetensors(write('short.st', good.subarray(0, 5))), /short.st: only 5 bytes/);
-  assert.throws(() => readSafetensors(write('cut.st', good.subarray(0, good.length - 4))), /cut.st: tensor 'a' ends at byte 12 of the data, which has only 8 bytes: the file is truncated/);
+  assert.throws(
+    () => readSafetensors(write('cut.st', good.subarray(0, good.length - 4))),
+    /cut.st: tensor 'a' ends at byte 12 of the data, which has only 8 bytes: the file is truncated/,
+  );
   assert.throws(() => readSafetensors(write('len.st', Buffer.from([255, 255, 0, 0, 0, 0, 0, 0, 123]))), /len.st: the header length field says 65535 bytes/);
   assert.throws(() => readSafetensors(write('json.st', header({}).fill(0x20, 8, 10))), /json.st: the header does not start with "\{"/);
   assert.throws(
@@ -227,7 +250,10 @@ test('safetensors: a PyTorch state dict loads into the same model, keys and layo
   assertClose(y, fx.model.y_eval, { rtol: 1e-5, atol: 1e-6 }, 'eval forward after loading PyTorch weights');
   tf.dispose([x, y]);
   assert.equal(tf.memory().numTensors, before, 'tensors leaked');
-  assert.throws(() => loadWeights(new hl.Sequential(new hl.Linear(3, 2)), path.join(fixtureDir, fx.model.file)), /loading .*files_torch_model.safetensors: .*unexpected keys \[.*1\.weight/);
+  assert.throws(
+    () => loadWeights(new hl.Sequential(new hl.Linear(3, 2)), path.join(fixtureDir, fx.model.file)),
+    /loading .*files_torch_model.safetensors: .*unexpected keys \[.*1\.weight/,
+  );
   model.dispose();
 });
 
@@ -287,7 +313,10 @@ test('atomic: a write replaces the file whole; an unfinished one leaves the old 
 
 /** An optimizer stand-in: its state holds a tensor, a typed array, NaN, Infinity and nested data. */
 class FakeOptimizer implements HasStateDict {
-  momentum = tf.tensor([[0.5, -1], [2, 3]]);
+  momentum = tf.tensor([
+    [0.5, -1],
+    [2, 3],
+  ]);
   state: any = {
     step: 7,
     lr: 0.01,
@@ -316,7 +345,15 @@ test('checkpoint: save and restore give identical weights, optimizer, schedule a
   const model = makeModel();
   loadWeights(model, path.join(fixtureDir, fx.model.file));
   const opt = new FakeOptimizer();
-  const sched = { s: { last_epoch: 4, base_lrs: [0.1] }, stateDict() { return this.s; }, loadStateDict(v: any) { this.s = v; } };
+  const sched = {
+    s: { last_epoch: 4, base_lrs: [0.1] },
+    stateDict() {
+      return this.s;
+    },
+    loadStateDict(v: any) {
+      this.s = v;
+    },
+  };
   for (let i = 0; i < 5; i++) defaultGenerator.random();
   defaultGenerator.normal(); // leaves a spare normal in the state
   const before = tf.memory().numTensors;
@@ -335,11 +372,22 @@ test('checkpoint: save and restore give identical weights, optimizer, schedule a
   const opt2 = new FakeOptimizer();
   opt2.momentum.dispose();
   opt2.momentum = tf.zeros([1]);
-  const sched2 = { s: {}, stateDict() { return this.s; }, loadStateDict(v: any) { this.s = v; } };
+  const sched2 = {
+    s: {},
+    stateDict() {
+      return this.s;
+    },
+    loadStateDict(v: any) {
+      this.s = v;
+    },
+  };
   const mid = tf.memory().numTensors;
   const info = restoreCheckpoint(dir, { model: model2, optimizer: opt2, scheduler: sched2 });
   assert.equal(tf.memory().numTensors, mid, 'restore leaked tensors');
-  assert.deepEqual({ ...info, createdAt: undefined }, { epoch: 3, step: 120, bestMetric: Infinity, extra: { history: { loss: [1, NaN] }, tag: 'x' }, createdAt: undefined });
+  assert.deepEqual(
+    { ...info, createdAt: undefined },
+    { epoch: 3, step: 120, bestMetric: Infinity, extra: { history: { loss: [1, NaN] }, tag: 'x' }, createdAt: undefined },
+  );
   const [a, b] = [model.stateDict(), model2.stateDict()];
   for (const k of Object.keys(a)) {
     assert.equal(b[k].dtype, a[k].dtype, k);
@@ -499,7 +547,10 @@ test('crc32c and TFRecord framing', () => {
   assert.equal(rec.length, 8 + 4 + 5 + 4);
   assert.equal(Buffer.from(rec).readUInt32LE(8), maskedCrc32c(rec.subarray(0, 8)));
   const two = Buffer.concat([rec, frameRecord(Buffer.from('world!'))]);
-  assert.deepEqual(readRecords(two).map((r) => Buffer.from(r).toString()), ['hello', 'world!']);
+  assert.deepEqual(
+    readRecords(two).map((r) => Buffer.from(r).toString()),
+    ['hello', 'world!'],
+  );
   assert.deepEqual(readRecords(two.subarray(0, two.length - 3)).length, 1, 'an incomplete last record is left out');
   const bad = Buffer.from(two);
   bad[14] ^= 0xff;
@@ -546,7 +597,13 @@ test('TensorBoard: scalars written by SummaryWriter read back, CRCs checked; a r
   assert.ok(events[0].wallTime >= Math.floor(t0) && events[0].wallTime <= Date.now() / 1000 + 1);
   assert.deepEqual(
     readScalars(w.file).map(({ tag, step, value }) => [tag, step, value]),
-    [['loss/train', 1, 0.5], ['loss/train', 2, 0.25], ['lr', 2 ** 40, Math.fround(0.1)], ['neg', -5, -3.75], ['acc', 3, Math.fround(1 / 3)]],
+    [
+      ['loss/train', 1, 0.5],
+      ['loss/train', 2, 0.25],
+      ['lr', 2 ** 40, Math.fround(0.1)],
+      ['neg', -5, -3.75],
+      ['acc', 3, Math.fround(1 / 3)],
+    ],
   );
   assert.equal(readScalars(w.file)[3].wallTime, 1234.5);
 
@@ -558,7 +615,10 @@ test('TensorBoard: scalars written by SummaryWriter read back, CRCs checked; a r
   assert.notEqual(w2.file, w.file);
   assert.equal(fs.statSync(w.file).size, size);
   const all = readScalars(logDir).filter((s) => s.tag === 'loss/train');
-  assert.deepEqual(all.map((s) => s.step), [1, 2, 3]);
+  assert.deepEqual(
+    all.map((s) => s.step),
+    [1, 2, 3],
+  );
 
   // A flipped byte in the file is found by the CRC check.
   const bytes = fs.readFileSync(w.file);
@@ -568,21 +628,25 @@ test('TensorBoard: scalars written by SummaryWriter read back, CRCs checked; a r
   assert.throws(() => readEvents(corrupt), /corrupt.tfevents: the data of the record at byte \d+ .* fails its CRC check/);
 });
 
-test('TensorBoard: records decode with protoc as tensorflow.Event', { skip: protoc ? false : 'skipped: protoc not installed (Debian protobuf-compiler)' }, () => {
-  const dir = tmpDir();
-  const w = new SummaryWriter(path.join(dir, 'run'));
-  w.addScalar('loss', 0.5, 7, 1700000000.25);
-  w.close();
-  const records = readRecords(fs.readFileSync(w.file));
-  assert.equal(records.length, 2);
-  fs.writeFileSync(path.join(dir, 'event.proto'), EVENT_PROTO);
-  const decode = (bytes: Uint8Array, args: string[]) => {
-    const r = spawnSync('protoc', args, { input: bytes, cwd: dir, encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout;
-  };
-  const typed = ['--proto_path=.', '--decode=tensorflow.Event', 'event.proto'];
-  assert.match(decode(records[0], typed), /^wall_time: \d+\.\d+\nfile_version: "brain.Event:2"\n$/);
-  assert.equal(decode(records[1], typed), 'wall_time: 1700000000.25\nstep: 7\nsummary {\n  value {\n    tag: "loss"\n    simple_value: 0.5\n  }\n}\n');
-  assert.equal(decode(records[1], ['--decode_raw']), '1: 0x41d954fc40100000\n2: 7\n5 {\n  1 {\n    1: "loss"\n    2: 0x3f000000\n  }\n}\n');
-});
+test(
+  'TensorBoard: records decode with protoc as tensorflow.Event',
+  { skip: protoc ? false : 'skipped: protoc not installed (Debian protobuf-compiler)' },
+  () => {
+    const dir = tmpDir();
+    const w = new SummaryWriter(path.join(dir, 'run'));
+    w.addScalar('loss', 0.5, 7, 1700000000.25);
+    w.close();
+    const records = readRecords(fs.readFileSync(w.file));
+    assert.equal(records.length, 2);
+    fs.writeFileSync(path.join(dir, 'event.proto'), EVENT_PROTO);
+    const decode = (bytes: Uint8Array, args: string[]) => {
+      const r = spawnSync('protoc', args, { input: bytes, cwd: dir, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    const typed = ['--proto_path=.', '--decode=tensorflow.Event', 'event.proto'];
+    assert.match(decode(records[0], typed), /^wall_time: \d+\.\d+\nfile_version: "brain.Event:2"\n$/);
+    assert.equal(decode(records[1], typed), 'wall_time: 1700000000.25\nstep: 7\nsummary {\n  value {\n    tag: "loss"\n    simple_value: 0.5\n  }\n}\n');
+    assert.equal(decode(records[1], ['--decode_raw']), '1: 0x41d954fc40100000\n2: 7\n5 {\n  1 {\n    1: "loss"\n    2: 0x3f000000\n  }\n}\n');
+  },
+);

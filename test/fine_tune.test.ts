@@ -21,8 +21,14 @@ function batches(n: number, batchSize: number, seed: number, target: (a: number,
       for (let s = 0; s < n; s += batchSize) {
         const idx = Array.from({ length: Math.min(batchSize, n - s) }, (_, i) => s + i);
         yield {
-          x: tf.tensor(idx.flatMap((i) => [x[2 * i], x[2 * i + 1]]), [idx.length, 2]),
-          y: tf.tensor(idx.map((i) => target(x[2 * i], x[2 * i + 1])), [idx.length, 1]),
+          x: tf.tensor(
+            idx.flatMap((i) => [x[2 * i], x[2 * i + 1]]),
+            [idx.length, 2],
+          ),
+          y: tf.tensor(
+            idx.map((i) => target(x[2 * i], x[2 * i + 1])),
+            [idx.length, 1],
+          ),
         };
       }
     },
@@ -81,7 +87,10 @@ test('freeze/unfreeze: by parameter groups, BatchNorm stays trainable, state cle
   assert.ok(model[1].requiresGrad, 'head trainable');
   const rows = Object.fromEntries(hl.summary(model).rows.map((r) => [r.name, r.trainable]));
   assert.deepEqual(rows, { '0': 'partly', '0.0': 'no', '0.1': 'yes', '0.2': '-', '0.3': 'no', '0.4': '-', '1': 'yes' });
-  assert.match(describeGroups({ model, optimizer }), /group 0 \(body\): 352 parameters, .*frozen but 32 \(norm layers\) trainable\ngroup 1 \(head\): 17 parameters, .*trainable/);
+  assert.match(
+    describeGroups({ model, optimizer }),
+    /group 0 \(body\): 352 parameters, .*frozen but 32 \(norm layers\) trainable\ngroup 1 \(head\): 17 parameters, .*trainable/,
+  );
 
   freeze({ model, optimizer }, { trainBn: false });
   assert.equal(hl.summary(model).rows[0].trainable, 'no');
@@ -124,7 +133,7 @@ test("fitOneCycle: each batch's lr per group and momentum are fastai's one-cycle
       s.mom.forEach((m) => assert.ok(Math.abs(m - mom(t)) < 1e-15, `${make} momentum step ${t}`));
       assert.deepEqual(run.record.lr[t], s.lr);
     });
-    if (make === 'adam') assert.equal((optimizer.paramGroups[0] as any).betas[1], 0.999, "beta2 untouched");
+    if (make === 'adam') assert.equal((optimizer.paramGroups[0] as any).betas[1], 0.999, 'beta2 untouched');
 
     // A second cycle continues the epochs and history; sliceLr(1e-2) is fastai's slice(1e-2).
     seen.length = 0;
@@ -142,7 +151,10 @@ test("fitOneCycle: each batch's lr per group and momentum are fastai's one-cycle
   const optimizer = new hl.SGD(paramGroups(model), { lr: 0.1 });
   const trainer = new Trainer({ task: supervised({ model, optimizer, loss: hl.getLoss('mse') }) });
   await fitOneCycle(trainer, data, 1, 1e-2);
-  assert.deepEqual(optimizer.paramGroups.map((g) => g.momentum), [0, 0]);
+  assert.deepEqual(
+    optimizer.paramGroups.map((g) => g.momentum),
+    [0, 0],
+  );
   await assert.rejects(fitOneCycle(trainer, data, 1, [1e-2]), /1 learning rates for 2 parameter groups/);
   await assert.rejects(fitOneCycle(trainer, (function* () {})(), 1, 1e-2), /pass \{ stepsPerEpoch \}/);
   model.dispose();

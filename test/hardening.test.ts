@@ -77,9 +77,20 @@ test('a damaged checkpoints/last stops train with the file and the ways out; not
   assert.ok(r.resumedFrom !== null && r.resumedFrom <= 2);
   r.dispose();
   const names = fs.readdirSync(path.join(runDir, 'checkpoints'));
-  assert.ok(names.some((n) => n.startsWith('last.damaged-')), 'the damaged checkpoint is kept');
-  assert.ok(fs.readdirSync(runDir).some((n) => /^metrics\.before-resume-.*\.csv$/.test(n)), 'the old metrics are kept');
-  const epochs = fs.readFileSync(path.join(runDir, 'metrics.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+  assert.ok(
+    names.some((n) => n.startsWith('last.damaged-')),
+    'the damaged checkpoint is kept',
+  );
+  assert.ok(
+    fs.readdirSync(runDir).some((n) => /^metrics\.before-resume-.*\.csv$/.test(n)),
+    'the old metrics are kept',
+  );
+  const epochs = fs
+    .readFileSync(path.join(runDir, 'metrics.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',')[0]);
   assert.deepEqual(epochs, [...new Set(epochs)], 'metrics.csv holds each epoch once');
   assert.equal(epochs.length, 4);
   // Way out 2: start over; the old run directory is kept.
@@ -101,7 +112,10 @@ test('one trainer per run directory: a live holder is named, a stale lock (kill 
   assert.equal(fs.existsSync(path.join(runDir, LOCK_FILE)), false);
   // A dead holder: the pid of a process that has exited.
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  fs.writeFileSync(path.join(runDir, LOCK_FILE), JSON.stringify({ pid: Number(dead.stdout), host: os.hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'hyperlab train' }));
+  fs.writeFileSync(
+    path.join(runDir, LOCK_FILE),
+    JSON.stringify({ pid: Number(dead.stdout), host: os.hostname(), startedAt: '2026-01-01T00:00:00Z', command: 'hyperlab train' }),
+  );
   const said: string[] = [];
   const log = console.log;
   console.log = (m: string) => said.push(String(m));
@@ -110,7 +124,10 @@ test('one trainer per run directory: a live holder is named, a stale lock (kill 
   } finally {
     console.log = log;
   }
-  assert.ok(said.some((m) => m.includes(`took over a stale lock: process ${dead.stdout} (started 2026-01-01T00:00:00Z) is gone`)), said.join('\n'));
+  assert.ok(
+    said.some((m) => m.includes(`took over a stale lock: process ${dead.stdout} (started 2026-01-01T00:00:00Z) is gone`)),
+    said.join('\n'),
+  );
   assert.equal(fs.existsSync(path.join(runDir, LOCK_FILE)), false, 'released after the run');
 });
 
@@ -120,7 +137,8 @@ test("run names '.', '..' and '...' are refused (the run must be a new folder in
   for (const name of ['.', '..', '...']) {
     assert.throws(
       () => runSpecFromText(runFile(runs, 1).replace('name: r', `name: '${name}'`), file),
-      (e: unknown) => e instanceof RunFileError && /hyperlab\.name \(line 8\): the run name .* not in a folder of its own inside/.test(String((e as Error).message)),
+      (e: unknown) =>
+        e instanceof RunFileError && /hyperlab\.name \(line 8\): the run name .* not in a folder of its own inside/.test(String((e as Error).message)),
       name,
     );
   }
@@ -128,18 +146,28 @@ test("run names '.', '..' and '...' are refused (the run must be a new folder in
   // A spec built in code goes through the same check before anything is written.
   const spec = runSpecFromText(runFile(runs, 1), file);
   await assert.rejects(runSpec({ ...spec, name: '..' }, { verbose: false }), /run name '\.\.' would put the run in/);
-  assert.deepEqual(fs.readdirSync(runs), ['exp.yaml'].filter((f) => fs.existsSync(path.join(runs, f))), 'nothing was written into runs/ or above');
+  assert.deepEqual(
+    fs.readdirSync(runs),
+    ['exp.yaml'].filter((f) => fs.existsSync(path.join(runs, f))),
+    'nothing was written into runs/ or above',
+  );
 });
 
 test('lr .nan / .inf are blamed on hyperparams.lr; sizes that cannot fit are refused with the key, the estimate and the limit', () => {
   const runs = tmp('values');
   const file = path.join(runs, 'exp.yaml');
   for (const v of ['.nan', '.inf', '-.inf']) {
-    assert.throws(() => runSpecFromText(runFile(runs, 1).replace('lr: 0.003', `lr: ${v}`), file), /hyperparams\.lr \(line 4\): -?(NaN|Infinity) is not a finite number/);
+    assert.throws(
+      () => runSpecFromText(runFile(runs, 1).replace('lr: 0.003', `lr: ${v}`), file),
+      /hyperparams\.lr \(line 4\): -?(NaN|Infinity) is not a finite number/,
+    );
   }
   for (const size of ['1e9', '30000']) {
     const text = runFile(runs, 1).replace('n_hl: 2, hl_ini_dim: 16', `n_hl: 5, hl_ini_dim: ${size}`);
-    assert.throws(() => runSpecFromText(text, file), /hyperparams\.hl_ini_dim \(line 4\): this mlp would have at least [\d.e+]+ parameters, [\d.e+]+ GiB to train with Adam.*more than the 2\.00 GiB one process can hold/);
+    assert.throws(
+      () => runSpecFromText(text, file),
+      /hyperparams\.hl_ini_dim \(line 4\): this mlp would have at least [\d.e+]+ parameters, [\d.e+]+ GiB to train with Adam.*more than the 2\.00 GiB one process can hold/,
+    );
   }
 });
 
@@ -151,7 +179,7 @@ test('a run that fails before its first checkpoint leaves no empty run directory
   assert.equal(fs.existsSync(path.join(runs, 'r')), false);
 });
 
-test("checkpoint.json no longer holds the whole history: it is appended to checkpoints/history.jsonl, and a resume reads it back", async () => {
+test('checkpoint.json no longer holds the whole history: it is appended to checkpoints/history.jsonl, and a resume reads it back', async () => {
   const runs = tmp('history');
   const file = path.join(runs, 'exp.yaml');
   const ckFile = path.join(runs, 'r', 'checkpoints', 'last', 'checkpoint.json');
@@ -162,10 +190,20 @@ test("checkpoint.json no longer holds the whole history: it is appended to check
   assert.ok(Math.abs(size6 - size2) < 64, `checkpoint.json stays the same size (${size2} -> ${size6} bytes after 4 more epochs)`);
   const ck = JSON.parse(fs.readFileSync(ckFile, 'utf8'));
   assert.deepEqual(ck.extra.trainer.history, { historyFile: 'history.jsonl', epochs: 6 });
-  const lines = fs.readFileSync(path.join(runs, 'r', 'checkpoints', 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.epoch), [0, 1, 2, 3, 4, 5]);
+  const lines = fs
+    .readFileSync(path.join(runs, 'r', 'checkpoints', 'history.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.epoch),
+    [0, 1, 2, 3, 4, 5],
+  );
   assert.deepEqual(r.history.epoch, [0, 1, 2, 3, 4, 5], 'the resumed trainer has the epochs before the resume too');
-  assert.deepEqual(r.history.loss, lines.map((l) => l.loss));
+  assert.deepEqual(
+    r.history.loss,
+    lines.map((l) => l.loss),
+  );
   r.dispose();
 });
 
@@ -193,7 +231,10 @@ test('HDF5 cube files: random bytes inside a dataset fail the checksum hyperlab 
   fs.writeFileSync(file, bytes);
   const bad = await CubeDataset.open(file, { seeds: [0, 1] });
   assert.equal(bad.get(0).cube.data.length, S ** 3, 'the other datasets still read');
-  assert.throws(() => bad.get(3), new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: dataset 'newton_seed0001' does not match the checksum stored when hyperlab wrote it.*damaged`));
+  assert.throws(
+    () => bad.get(3),
+    new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: dataset 'newton_seed0001' does not match the checksum stored when hyperlab wrote it.*damaged`),
+  );
   bad.close();
   // Values that no cube holds, written with a valid checksum (a file from elsewhere): named with their place.
   const nan = path.join(dir, 'nan.h5');
@@ -213,7 +254,10 @@ test('a truncated HDF5 file fails with one message naming it and the cause, with
   fs.truncateSync(file, 300000);
   const script = `require(${JSON.stringify(path.join(__dirname, '..', 'lib', 'data', 'cubes.js'))}).CubeDataset.open(${JSON.stringify(file)}, { seeds: [0] }).then(() => console.log('opened'), (e) => console.log(e.message));`;
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-  assert.match(r.stdout, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} could not be opened as HDF5 \\(.*truncated file.*\\): the file is damaged or truncated`));
+  assert.match(
+    r.stdout,
+    new RegExp(`${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} could not be opened as HDF5 \\(.*truncated file.*\\): the file is damaged or truncated`),
+  );
   assert.equal(r.stderr, '', 'nothing from the HDF5 library on stderr');
 });
 

@@ -48,12 +48,7 @@ export const F32: Tolerance = { rtol: 1e-5, atol: 1e-6 };
  * Assert |actual - expected| <= atol + rtol * |expected| elementwise, with a message
  * naming `where`, the worst index and both values.
  */
-export function assertClose(
-  actual: tf.Tensor | number[] | number,
-  expected: FixtureTensor | number[] | number,
-  tol: Tolerance = F32,
-  where = 'value',
-): void {
+export function assertClose(actual: tf.Tensor | number[] | number, expected: FixtureTensor | number[] | number, tol: Tolerance = F32, where = 'value'): void {
   const { rtol = 1e-5, atol = 1e-6 } = tol;
   const a: number[] = actual instanceof tf.Tensor ? Array.from(actual.dataSync()) : typeof actual === 'number' ? [actual] : actual;
   let e: number[];

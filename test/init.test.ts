@@ -35,7 +35,10 @@ test('every initializer matches the mean, std and range PyTorch draws (statistic
     assert.ok(Math.abs(m.std - ref.std) <= 0.03 * ref.std + 1e-12, `${key}: std ${m.std} vs PyTorch ${ref.std}`);
     if (name.endsWith('uniform') || name === 'zeros' || name === 'ones') {
       const width = ref.max - ref.min || 1;
-      assert.ok(Math.abs(m.min - ref.min) <= 0.05 * width && Math.abs(m.max - ref.max) <= 0.05 * width, `${key}: range [${m.min}, ${m.max}] vs PyTorch [${ref.min}, ${ref.max}]`);
+      assert.ok(
+        Math.abs(m.min - ref.min) <= 0.05 * width && Math.abs(m.max - ref.max) <= 0.05 * width,
+        `${key}: range [${m.min}, ${m.max}] vs PyTorch [${ref.min}, ${ref.max}]`,
+      );
     }
     p.dispose();
   }
@@ -105,11 +108,14 @@ test('summary: per-layer shapes, counts, frozen marks and totals (46 parameters 
   let s = hl.summary(model, [1, 8]);
   assert.equal(s.total, 46);
   assert.equal(s.trainable, 46);
-  assert.deepEqual(s.rows.map((r) => [r.name, r.type, r.outputShape, r.params, r.trainable]), [
-    ['0', 'Linear', [1, 4], 36, 'yes'],
-    ['1', 'ReLU', [1, 4], 0, '-'],
-    ['2', 'Linear', [1, 2], 10, 'yes'],
-  ]);
+  assert.deepEqual(
+    s.rows.map((r) => [r.name, r.type, r.outputShape, r.params, r.trainable]),
+    [
+      ['0', 'Linear', [1, 4], 36, 'yes'],
+      ['1', 'ReLU', [1, 4], 0, '-'],
+      ['2', 'Linear', [1, 2], 10, 'yes'],
+    ],
+  );
   model[0].requiresGrad = false;
   s = hl.summary(model);
   assert.equal(s.trainable, 10);

@@ -26,10 +26,17 @@ const tmp = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `hyperlab-in
 
 test("numpy's RandomState: the seeded key, the raw draws and permutations match numpy 1.24", () => {
   const rs = new NumpyRandomState(2021);
-  assert.deepEqual(Array.from({ length: 5 }, () => rs.nextUint32()), fx.uint32_2021);
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => rs.nextUint32()),
+    fx.uint32_2021,
+  );
   for (const c of fx.cases) {
     assert.deepEqual(Array.from(new NumpyRandomState(c.seed).permutation(c.n)), c.permutation, `permutation(${c.n}), seed ${c.seed}`);
-    assert.deepEqual(Array.from(sklearnShuffleIndices(c.n, c.seed, c.n_samples ?? c.n)), c.shuffle, `sklearn.utils.shuffle n=${c.n} seed ${c.seed} n_samples ${c.n_samples}`);
+    assert.deepEqual(
+      Array.from(sklearnShuffleIndices(c.n, c.seed, c.n_samples ?? c.n)),
+      c.shuffle,
+      `sklearn.utils.shuffle n=${c.n} seed ${c.seed} n_samples ${c.n_samples}`,
+    );
     for (const size of [0.2, 0.25]) {
       const want = c[`split_${size}`];
       if (!want) continue;
@@ -91,7 +98,10 @@ test('g2_parameterisation / g4_parameterisation in the descriptor params validat
   const a = makeDescriptor(d).transform(s);
   const b = makeDescriptor({ type: 'wacsf', params: { r_min: 1.0, r_max: 6.0, n_g2: 16, n_g4: 32 } }).transform(s);
   assert.notDeepEqual(Array.from(a), Array.from(b), 'the parameterisation changes the features');
-  assert.throws(() => runSpecFromText(text.replace('centred', 'centered'), file), (e: unknown) => e instanceof RunFileError && /g2_parameterisation/.test(String(e)) && /shifted, centred|shifted|centred/.test(String(e)));
+  assert.throws(
+    () => runSpecFromText(text.replace('centred', 'centered'), file),
+    (e: unknown) => e instanceof RunFileError && /g2_parameterisation/.test(String(e)) && /shifted, centred|shifted|centred/.test(String(e)),
+  );
 });
 
 // ---- hyperlab import-xanesnet ---------------------------------------------------------------
@@ -181,7 +191,10 @@ test('import-xanesnet refuses weights that do not fit the input file, and writes
   await useBackend('cpu');
   const { dir, runs } = modelDirWithInput('model_001');
   fs.writeFileSync(path.join(dir, 'in.yaml'), INPUTS.model_001.replace('hl_ini_dim: 32', 'hl_ini_dim: 64'));
-  assert.throws(() => importXanesnet(dir, { weights: path.join(modelsDir, 'model_001.safetensors'), runsDir: runs }), /do not fit the mlp.*size mismatch.*give the input file this model was trained with/s);
+  assert.throws(
+    () => importXanesnet(dir, { weights: path.join(modelsDir, 'model_001.safetensors'), runsDir: runs }),
+    /do not fit the mlp.*size mismatch.*give the input file this model was trained with/s,
+  );
   assert.equal(fs.existsSync(path.join(runs, 'model_001')), false);
   fs.rmSync(path.join(dir, 'in.yaml'));
   assert.throws(() => importXanesnet(dir, { runsDir: runs }), /holds no input file besides metadata.yaml.*--input/);
@@ -189,7 +202,10 @@ test('import-xanesnet refuses weights that do not fit the input file, and writes
 
 test('import-xanesnet without PyTorch says what to install and how to convert elsewhere', () => {
   const { dir, runs } = modelDirWithInput('model_001');
-  assert.throws(() => importXanesnet(dir, { runsDir: runs, python: '/nonexistent/python3' }), /needs Python with PyTorch.*apt-get install python3-torch.*--weights/s);
+  assert.throws(
+    () => importXanesnet(dir, { runsDir: runs, python: '/nonexistent/python3' }),
+    /needs Python with PyTorch.*apt-get install python3-torch.*--weights/s,
+  );
   assert.equal(fs.existsSync(path.join(runs, 'model_001')), false);
 });
 
@@ -256,7 +272,8 @@ fourier_transform: False
 fourier_params: {concat: True}
 standardscaler: False
 `;
-const hyper2024 = (l: string) => `hyperparams: {batch_size: 16, lr: 0.0001, epochs: 100, optim_fn: Adam, kernel_init: xavier_uniform, bias_init: zeros, model_eval: False, seed: 2021, weight_seed: 2023, loss: ${l}}`;
+const hyper2024 = (l: string) =>
+  `hyperparams: {batch_size: 16, lr: 0.0001, epochs: 100, optim_fn: Adam, kernel_init: xavier_uniform, bias_init: zeros, model_eval: False, seed: 2021, weight_seed: 2023, loss: ${l}}`;
 const INPUTS_2024: Record<string, string> = {
   in_mlp: `model: {type: mlp, params: {hidden_size: 512, dropout: 0.2, num_hidden_layers: 5, shrink_rate: 0.5, activation: prelu}}\n${hyper2024(loss)}`,
   in_cnn: `model: {type: cnn, params: {hidden_size: 64, dropout: 0.2, num_conv_layers: 3, activation: prelu, out_channel: 32, channel_mul: 2, kernel_size: 3, stride: 1}}\n${hyper2024(loss)}`,
@@ -288,13 +305,26 @@ test("every training input file of XANESNET's inputs/ folder (2023 and 2024 layo
       let text = `xyz_path: data/fe/xyz_train\nxanes_path: data/fe/xanes_train\n${desc}\n${body}\n${blocks2024}`;
       if (name === 'in_aegan_mlp') {
         text = text
-          .replace('augment_params: {type: random_noise, augment_mult: 5, normal_mean: 0, normal_sd: 0.1}', 'augment_params: {type: random_noise, augment_mult: 5, augment_params: {normal_mean: 0, normal_sd: 0.1}}')
-          .replace('freeze_params: {model_path: ./models/model_001, n_dense: 1}', 'freeze_params: {model_path: ./models/model_aegan_mlp_001, n_encoder1: 1, n__encoder2: 1, n_decoder1: 1, n_discrim2: 1}');
+          .replace(
+            'augment_params: {type: random_noise, augment_mult: 5, normal_mean: 0, normal_sd: 0.1}',
+            'augment_params: {type: random_noise, augment_mult: 5, augment_params: {normal_mean: 0, normal_sd: 0.1}}',
+          )
+          .replace(
+            'freeze_params: {model_path: ./models/model_001, n_dense: 1}',
+            'freeze_params: {model_path: ./models/model_aegan_mlp_001, n_encoder1: 1, n__encoder2: 1, n_decoder1: 1, n_discrim2: 1}',
+          );
       }
       const spec = runSpecFromText(text, path.join(dir, `${name}.yaml`));
       assert.equal(spec.style, 'xanesnet-2024', name);
       if (name === 'in_aegan_mlp') {
-        assert.deepEqual(spec.model.params, { hidden_size: 256, dropout: 0.0, activation: 'prelu', num_hidden_layers_gen: 2, num_hidden_layers_shared: 2, num_hidden_layers_dis: 2 });
+        assert.deepEqual(spec.model.params, {
+          hidden_size: 256,
+          dropout: 0.0,
+          activation: 'prelu',
+          num_hidden_layers_gen: 2,
+          num_hidden_layers_shared: 2,
+          num_hidden_layers_dis: 2,
+        });
         assert.equal(spec.train.lr, 0.01, 'lr_gen from model.params');
         assert.equal(spec.train.dis!.lr, 0.0001, 'lr_dis from model.params');
         assert.equal(spec.train.dis!.loss.fn, 'bce');
@@ -308,18 +338,42 @@ test("every training input file of XANESNET's inputs/ folder (2023 and 2024 layo
   assert.equal(notes.filter((n) => /autoencoders without regularisation/.test(n)).length, 2, 'in_ae_mlp and in_ae_cnn get a note that L2 has no effect');
 });
 
-test("XANESNET input files for features hyperlab does not have fail with what to do instead (optuna, DScribe/xtb descriptors, predict files)", () => {
+test('XANESNET input files for features hyperlab does not have fail with what to do instead (optuna, DScribe/xtb descriptors, predict files)', () => {
   const dir = tmp('refused');
   const file = path.join(dir, 'in.yaml');
   const refused = (text: string, re: RegExp) =>
-    assert.throws(() => runSpecFromText(text, file), (e: unknown) => e instanceof RunFileError && re.test(String((e as Error).message)), String(re));
+    assert.throws(
+      () => runSpecFromText(text, file),
+      (e: unknown) => e instanceof RunFileError && re.test(String((e as Error).message)),
+      String(re),
+    );
   const t2023 = `x_path: xyz\ny_path: xanes\n${desc}\n${blocks2023}${INPUTS_2023.in_mlp}\n`;
-  refused(t2023.replace('optuna_params: {tune: False', 'optuna_params: {tune: True'), /optuna_params\.tune \(line \d+\): hyperlab has no Optuna search; search with `hyperlab sweep/);
+  refused(
+    t2023.replace('optuna_params: {tune: False', 'optuna_params: {tune: True'),
+    /optuna_params\.tune \(line \d+\): hyperlab has no Optuna search; search with `hyperlab sweep/,
+  );
   const t2024 = `xyz_path: xyz\nxanes_path: xanes\n${desc}\n${INPUTS_2024.in_mlp}\n${blocks2024}`;
-  refused(t2024.replace('optuna: False', 'optuna: True'), /optuna \(line \d+\): hyperlab has no Optuna search; search with `hyperlab sweep.*set optuna to False/);
-  for (const [type, lib] of [['soap', 'DScribe'], ['mbtr', 'DScribe'], ['lmbtr', 'DScribe'], ['pdos', 'xtb-python']]) {
-    refused(t2023.replace(desc, `descriptor: {type: ${type}, params: {species: [H, C, N, O, Fe], r_cut: 6.0}}`), new RegExp(`descriptor\\.type \\(line 3\\): the '${type}' descriptor comes from ${lib}.*set descriptor\\.type to wacsf`));
+  refused(
+    t2024.replace('optuna: False', 'optuna: True'),
+    /optuna \(line \d+\): hyperlab has no Optuna search; search with `hyperlab sweep.*set optuna to False/,
+  );
+  for (const [type, lib] of [
+    ['soap', 'DScribe'],
+    ['mbtr', 'DScribe'],
+    ['lmbtr', 'DScribe'],
+    ['pdos', 'xtb-python'],
+  ]) {
+    refused(
+      t2023.replace(desc, `descriptor: {type: ${type}, params: {species: [H, C, N, O, Fe], r_cut: 6.0}}`),
+      new RegExp(`descriptor\\.type \\(line 3\\): the '${type}' descriptor comes from ${lib}.*set descriptor\\.type to wacsf`),
+    );
   }
-  refused('x_path: data/xyz_test\ny_path: data/xanes_test\nplot_save: False\nmonte_carlo: False\nmc_iter: 100\nbootstrap: False\nensemble: False\nensemble_combine: weight\n', /prediction input file.*hyperlab predict runs\/<name> --data FOLDER.*--mc-dropout N/);
-  refused('xyz_path: xyz_test\nxanes_path: xanes_test\nplot_save: True\nresult_save: True\nshap: False\nshap_params: {nsamples: 5}\n', /prediction input file.*import-xanesnet MODEL_DIR/);
+  refused(
+    'x_path: data/xyz_test\ny_path: data/xanes_test\nplot_save: False\nmonte_carlo: False\nmc_iter: 100\nbootstrap: False\nensemble: False\nensemble_combine: weight\n',
+    /prediction input file.*hyperlab predict runs\/<name> --data FOLDER.*--mc-dropout N/,
+  );
+  refused(
+    'xyz_path: xyz_test\nxanes_path: xanes_test\nplot_save: True\nresult_save: True\nshap: False\nshap_params: {nsamples: 5}\n',
+    /prediction input file.*import-xanesnet MODEL_DIR/,
+  );
 });

@@ -218,17 +218,26 @@ test('error messages name the layer, the shape that came and what was expected',
   await hl.useBackend('cpu');
   const x = tf.zeros([2, 4, 8, 8]);
   const conv = new hl.Conv2d(3, 16, 4, { stride: 2, padding: 1 });
+  assert.throws(() => conv.forward(x), /Conv2d\(3, 16, kernel_size=\(4, 4\)\): input of shape \[2,4,8,8\] has 4 channels in dimension 1, expected 3/);
   assert.throws(
-    () => conv.forward(x),
-    /Conv2d\(3, 16, kernel_size=\(4, 4\)\): input of shape \[2,4,8,8\] has 4 channels in dimension 1, expected 3/,
+    () => conv.forward(tf.zeros([4, 8])),
+    /Conv2d\(3, 16, kernel_size=\(4, 4\)\): expected a 4-D input \(N, C, H, W\) or an unbatched 3-D one, got shape \[4,8\]/,
   );
-  assert.throws(() => conv.forward(tf.zeros([4, 8])), /Conv2d\(3, 16, kernel_size=\(4, 4\)\): expected a 4-D input \(N, C, H, W\) or an unbatched 3-D one, got shape \[4,8\]/);
   assert.throws(() => conv.forward(tf.zeros([1, 3, 1, 1])), /padded input \(3 x 3\) is smaller than the \(dilated\) kernel \(4 x 4\)/);
   const c1 = new hl.Conv1d(2, 3, 3);
-  assert.throws(() => c1.forward(tf.zeros([5, 4, 10])), /Conv1d\(2, 3, kernel_size=\(3,\)\): input of shape \[5,4,10\] has 4 channels in dimension 1, expected 2 \(layout \(N, C, L\)\)/);
+  assert.throws(
+    () => c1.forward(tf.zeros([5, 4, 10])),
+    /Conv1d\(2, 3, kernel_size=\(3,\)\): input of shape \[5,4,10\] has 4 channels in dimension 1, expected 2 \(layout \(N, C, L\)\)/,
+  );
   assert.throws(() => new hl.Conv1d(2, 3, 3, { stride: 2, padding: 'same' }), /padding='same' is not supported for strided convolutions/);
-  assert.throws(() => new hl.ConvTranspose1d(2, 3, 3, { outputPadding: 1 }).forward(tf.zeros([1, 2, 4])), /output_padding \(1\) must be smaller than either stride \(1\) or dilation \(1\)/);
-  assert.throws(() => new hl.ConvTranspose1d(2, 3, 3).forward(tf.zeros([1, 3, 4])), /ConvTranspose1d\(2, 3, kernel_size=\(3,\)\): input of shape \[1,3,4\] has 3 channels in dimension 1, expected 2/);
+  assert.throws(
+    () => new hl.ConvTranspose1d(2, 3, 3, { outputPadding: 1 }).forward(tf.zeros([1, 2, 4])),
+    /output_padding \(1\) must be smaller than either stride \(1\) or dilation \(1\)/,
+  );
+  assert.throws(
+    () => new hl.ConvTranspose1d(2, 3, 3).forward(tf.zeros([1, 3, 4])),
+    /ConvTranspose1d\(2, 3, kernel_size=\(3,\)\): input of shape \[1,3,4\] has 3 channels in dimension 1, expected 2/,
+  );
 
   const bn = new hl.BatchNorm1d(5);
   assert.throws(() => bn.forward(tf.zeros([1, 5])), /BatchNorm1d\(5\): Expected more than 1 value per channel when training, got input size \[1,5\]/);
@@ -240,7 +249,10 @@ test('error messages name the layer, the shape that came and what was expected',
   assert.deepEqual(ok.shape, [1, 5]);
 
   const lstm = new hl.LSTM(8, 4, { numLayers: 2 });
-  assert.throws(() => lstm.forward(tf.zeros([10, 3, 5])), /LSTM\(8, 4, num_layers=2\): input of shape \[10,3,5\] has 5 features in its last dimension, expected input_size 8/);
+  assert.throws(
+    () => lstm.forward(tf.zeros([10, 3, 5])),
+    /LSTM\(8, 4, num_layers=2\): input of shape \[10,3,5\] has 5 features in its last dimension, expected input_size 8/,
+  );
   assert.throws(() => lstm.forward(tf.zeros([10, 3, 8]), [tf.zeros([1, 3, 4]), tf.zeros([2, 3, 4])]), /expected h0 of shape \[2,3,4\]/);
   assert.throws(() => lstm.forward(tf.zeros([10, 8]), [tf.zeros([2, 1, 4]), tf.zeros([2, 1, 4])]), /expected h0 of shape \[2,4\].*unbatched/);
   assert.throws(() => lstm.forward(tf.zeros([2, 10, 3, 8])), /expected a 3-D input/);
@@ -327,8 +339,9 @@ test("Tanh's gradient matches PyTorch's float32 1 - tanh² near saturation, with
   // PyTorch 1.13, float32:
   //   x = torch.tensor([0., .5, 1., 2., 3., 5., -5., 8.], requires_grad=True); torch.tanh(x).sum().backward()
   const xs = [0, 0.5, 1, 2, 3, 5, -5, 8];
-  const torchGrad = [1.0, 0.7864477038383484, 0.41997429728507996, 0.07065081596374512, 0.00986598152667284,
-    1.815475116018206e-4, 1.815475116018206e-4, 4.7683710135970614e-7];
+  const torchGrad = [
+    1.0, 0.7864477038383484, 0.41997429728507996, 0.07065081596374512, 0.00986598152667284, 1.815475116018206e-4, 1.815475116018206e-4, 4.7683710135970614e-7,
+  ];
   const before = tf.memory().numTensors;
   const x = hl.tensor(xs, { requiresGrad: true });
   const tanh = new hl.Tanh();
@@ -340,6 +353,5 @@ test("Tanh's gradient matches PyTorch's float32 1 - tanh² near saturation, with
   assert.equal(tf.memory().numTensors, before, 'Tanh forward + backward leaves no tensor');
   y.forEach((v, i) => assert.ok(Math.abs(v - Math.tanh(xs[i])) <= 1e-7, `tanh(${xs[i]}) is ${v}`));
   // 3e-7 relative is 2-4 float32 ulps; tfjs's own 1 - y*y is 4.5e-5 off at x = 5.
-  grad.forEach((g, i) => assert.ok(Math.abs(g - torchGrad[i]) <= 3e-7 * torchGrad[i],
-    `tanh'(${xs[i]}) is ${g}, PyTorch gives ${torchGrad[i]}`));
+  grad.forEach((g, i) => assert.ok(Math.abs(g - torchGrad[i]) <= 3e-7 * torchGrad[i], `tanh'(${xs[i]}) is ${g}, PyTorch gives ${torchGrad[i]}`));
 });

@@ -223,9 +223,7 @@ testOnBackends('a XANESNET training step: loss + 1e-3 * R through an MLP gives P
   for (const run of step.runs) {
     const lossFn = hl.getLoss(run.loss);
     model.zeroGrad();
-    const value = hl.backward(() =>
-      tf.add(lossFn(tf.add(model.forward(x), run.shift), y), hl.regularization(model, run.kind, run.lambda)),
-    );
+    const value = hl.backward(() => tf.add(lossFn(tf.add(model.forward(x), run.shift), y), hl.regularization(model, run.kind, run.lambda)));
     assertClose(value, run.value, F32, `${run.loss} + ${run.kind}: loss`);
     for (const [name, p] of model.namedParameters()) {
       // A gradient element can be a small difference of large terms (cancellation), so the

@@ -67,7 +67,10 @@ test('lrFind: exponential lrs, debiased smooth loss, stop at divergence, and eve
   assert.equal(JSON.stringify(optimizer.stateDict()), before.optimizer);
   assert.equal(JSON.stringify(hl.defaultGenerator.getState()), before.rng);
   assert.equal(JSON.stringify(data.getState()), before.loader);
-  assert.ok([...model.modules()].every((m) => !m.training), 'eval mode restored');
+  assert.ok(
+    [...model.modules()].every((m) => !m.training),
+    'eval mode restored',
+  );
   assert.equal(tf.memory().numTensors, before.tensors, 'no tensor leaked');
   optimizer.dispose();
   model.dispose();
@@ -78,7 +81,10 @@ test('lrFind: sweeps past one epoch, keeps group lr ratios, raises numIt to 6, c
   hl.manualSeed(2);
   const model = new hl.Sequential(new hl.Linear(2, 4), new hl.Tanh(), new hl.Linear(4, 1));
   const [body, head] = [model[0].parameters(), model[2].parameters()];
-  const optimizer = new hl.Adam([{ params: body, lr: 1e-3 }, { params: head, lr: 1e-2 }]);
+  const optimizer = new hl.Adam([
+    { params: body, lr: 1e-3 },
+    { params: head, lr: 1e-2 },
+  ]);
   const seen: number[][] = [];
   const step = optimizer.step.bind(optimizer);
   optimizer.step = () => (seen.push(hl.getLr(optimizer)), step());

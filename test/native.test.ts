@@ -70,13 +70,28 @@ async function compare(where: string, shapes: Spec[], f: (xs: tf.Tensor[]) => tf
 
 // Sizes (m, k, n) with 1s (the gemv paths), 7 and 65 (not multiples of any block size).
 const SIZES: [number, number, number][] = [
-  [1, 1, 1], [1, 7, 65], [7, 65, 1], [65, 7, 7], [7, 1, 65], [65, 65, 65], [1, 65, 7], [7, 7, 1],
+  [1, 1, 1],
+  [1, 7, 65],
+  [7, 65, 1],
+  [65, 7, 7],
+  [7, 1, 65],
+  [65, 65, 65],
+  [1, 65, 7],
+  [7, 7, 1],
 ];
-const TRANSPOSES: [boolean, boolean][] = [[false, false], [false, true], [true, false], [true, true]];
+const TRANSPOSES: [boolean, boolean][] = [
+  [false, false],
+  [false, true],
+  [true, false],
+  [true, true],
+];
 
 /** Shapes of a and b for op(a) = [m, k] and op(b) = [k, n] with batch prefixes. */
 function shapesFor(m: number, k: number, n: number, ta: boolean, tb: boolean, batchA: number[] = [], batchB: number[] = []): [Spec, Spec] {
-  return [[...batchA, ...(ta ? [k, m] : [m, k])], [...batchB, ...(tb ? [n, k] : [k, n])]];
+  return [
+    [...batchA, ...(ta ? [k, m] : [m, k])],
+    [...batchB, ...(tb ? [n, k] : [k, n])],
+  ];
 }
 
 test('matMul: every transpose variant and odd size matches the cpu backend', needsAddon, async () => {
@@ -94,14 +109,15 @@ test('batched matMul with broadcast batch dimensions matches the cpu backend', n
     [[], [2, 3]], // a shared
     [[1], [4]],
     [[2, 3], [3]], // b's batch shape is a suffix of a's
-    [[2, 3], [1, 3]],
+    [
+      [2, 3],
+      [1, 3],
+    ],
   ];
   for (const [ta, tb] of TRANSPOSES) {
     for (const [batchA, batchB] of cases) {
       const [m, k, n] = [7, 5, 3];
-      await compare(`matMul [${batchA}] x [${batchB}] ta=${ta} tb=${tb}`, shapesFor(m, k, n, ta, tb, batchA, batchB), ([a, b]) =>
-        tf.matMul(a, b, ta, tb),
-      );
+      await compare(`matMul [${batchA}] x [${batchB}] ta=${ta} tb=${tb}`, shapesFor(m, k, n, ta, tb, batchA, batchB), ([a, b]) => tf.matMul(a, b, ta, tb));
     }
   }
 });
@@ -142,8 +158,14 @@ test('fused matMul: bias shapes, transposes and every fused activation match the
       // scaled so that every activation sees both signs and relu6 clips
       await compare(`fused ${activation} ta=${ta} tb=${tb}`, [...shapesFor(m, k, n, ta, tb), [n], [n]], ([a, b, c, w]) =>
         tf.fused.matMul({
-          a: tf.mul(a, 2), b, transposeA: ta, transposeB: tb, bias: c, activation,
-          preluActivationWeights: activation === 'prelu' ? w : undefined, leakyreluAlpha: 0.13,
+          a: tf.mul(a, 2),
+          b,
+          transposeA: ta,
+          transposeB: tb,
+          bias: c,
+          activation,
+          preluActivationWeights: activation === 'prelu' ? w : undefined,
+          leakyreluAlpha: 0.13,
         }),
       );
     }
@@ -154,10 +176,24 @@ test('fused matMul: bias shapes, transposes and every fused activation match the
     );
   }
   // batched, with a batch-varying bias and PReLU weights over rows
-  await compare('fused batched', [[3, m, k], [k, n], [3, 1, n], [m, 1]], ([a, b, c, w]) =>
-    tf.fused.matMul({ a, b, bias: c, activation: 'prelu', preluActivationWeights: w }),
+  await compare(
+    'fused batched',
+    [
+      [3, m, k],
+      [k, n],
+      [3, 1, n],
+      [m, 1],
+    ],
+    ([a, b, c, w]) => tf.fused.matMul({ a, b, bias: c, activation: 'prelu', preluActivationWeights: w }),
   );
-  await compare('fused without bias', [[4, m, k], [4, n, k]], ([a, b]) => tf.fused.matMul({ a, b, transposeB: true, activation: 'elu' }));
+  await compare(
+    'fused without bias',
+    [
+      [4, m, k],
+      [4, n, k],
+    ],
+    ([a, b]) => tf.fused.matMul({ a, b, transposeB: true, activation: 'elu' }),
+  );
 });
 
 test('gradients through matMul and fused matMul match the cpu backend', needsAddon, async () => {
@@ -249,8 +285,20 @@ test('without the native kernels, fused matMul with a bias is still right (tfjs-
     for (const batch of [[], [3]]) {
       for (const activation of ['linear', 'relu', 'prelu', 'leakyrelu'] as const) {
         const [m, k, n] = [7, 5, 3];
-        await compare(`plain fused [${batch}] ta=${ta} tb=${tb} ${activation}`, [...shapesFor(m, k, n, ta, tb, batch, batch), [n], [n]], ([a, b, c, w]) =>
-          tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias: c, activation, preluActivationWeights: activation === 'prelu' ? w : undefined, leakyreluAlpha: 0.13 }),
+        await compare(
+          `plain fused [${batch}] ta=${ta} tb=${tb} ${activation}`,
+          [...shapesFor(m, k, n, ta, tb, batch, batch), [n], [n]],
+          ([a, b, c, w]) =>
+            tf.fused.matMul({
+              a,
+              b,
+              transposeA: ta,
+              transposeB: tb,
+              bias: c,
+              activation,
+              preluActivationWeights: activation === 'prelu' ? w : undefined,
+              leakyreluAlpha: 0.13,
+            }),
           'plain',
         );
       }

@@ -49,9 +49,7 @@ function makeModel(state = fx.init): hl.Sequential {
 function makeOptimizer(c: Case, model: hl.Module): hl.Optimizer {
   const named = Object.fromEntries(model.namedParameters());
   for (const n of c.frozen ?? []) named[n].requiresGrad = false;
-  const params = c.groups
-    ? c.groups.map((g) => ({ params: g.names.map((n) => named[n]), ...g.options }))
-    : model.parameters();
+  const params = c.groups ? c.groups.map((g) => ({ params: g.names.map((n) => named[n]), ...g.options })) : model.parameters();
   return hl.optimizerFromConfig(c.optimizer, params, c.options);
 }
 
@@ -222,7 +220,10 @@ test('errors say what is wrong and how to fix it', () => {
   assert.throws(() => new hl.SGD([{ params }, { params: [params[0]] }]), /more than once/);
   // The registry.
   assert.throws(() => hl.optimizerFromConfig('adagrad', params), /unknown optimizer 'adagrad'; use one of: Adam, AdamW, SGD, RMSprop/);
-  assert.throws(() => hl.optimizerFromConfig('Adam', params, { lr: 1e-3, momentum: 0.9 }), /unknown option 'momentum'; the options are lr, betas, eps, weight_decay, amsgrad, maximize/);
+  assert.throws(
+    () => hl.optimizerFromConfig('Adam', params, { lr: 1e-3, momentum: 0.9 }),
+    /unknown option 'momentum'; the options are lr, betas, eps, weight_decay, amsgrad, maximize/,
+  );
   for (const n of ['Adam', 'adam', 'ADAM', 'SGD', 'sgd', 'RMSprop', 'rmsprop', 'AdamW']) {
     const o = hl.optimizerFromConfig(n, params, { lr: 0.01 });
     assert.equal(o.name.toLowerCase(), n.toLowerCase());

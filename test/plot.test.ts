@@ -16,7 +16,10 @@ function noLeak<T>(body: () => T): T {
 
 test('lossCurves: train solid, validation dashed in the same colour, epochs from 1, NaN as gaps', () => {
   const fig = hl.lossCurves({ epoch: [0, 1, 2], loss: [1, 0.5, 0.25], val_loss: [NaN, 0.6, 0.4], lr: [0.1, 0.1, 0.1] });
-  assert.deepEqual(fig.data.map((t) => t.name), ['loss', 'val_loss']);
+  assert.deepEqual(
+    fig.data.map((t) => t.name),
+    ['loss', 'val_loss'],
+  );
   const [train, val] = fig.data;
   assert.deepEqual(train.x, [1, 2, 3]);
   assert.deepEqual(val.y, [null, 0.6, 0.4]);
@@ -66,7 +69,10 @@ test('weightHistogram: shared bins, fractions per parameter, no leaks', () => {
   assert.deepEqual(fig.data[0].x, fig.data[3].x);
   const weights = hl.weightHistogram(model, { include: (n) => n.endsWith('weight'), normalize: false });
   assert.equal(weights.data.length, 2);
-  assert.equal((weights.data[1].y as number[]).reduce((a, b) => a + b, 0), 16);
+  assert.equal(
+    (weights.data[1].y as number[]).reduce((a, b) => a + b, 0),
+    16,
+  );
   assert.deepEqual(histogram([0, 0.5, 1, 1], 2, 0, 1), [1, 3]);
   model.dispose();
 });
@@ -85,7 +91,20 @@ test('predictionsVsTargets: scatter with the y = x line and R², or series', () 
 
 test('lossSurface: a contour grid (rows along y) and one trace per optimizer path', () => {
   const f = (x: number, y: number) => x * x + 10 * y * y;
-  const fig = hl.lossSurface(f, [{ name: 'SGD', points: [[1, 1], [0.5, 0.2], [0, 0]] }], { xRange: [-1, 1], yRange: [0, 2], resolution: 3 });
+  const fig = hl.lossSurface(
+    f,
+    [
+      {
+        name: 'SGD',
+        points: [
+          [1, 1],
+          [0.5, 0.2],
+          [0, 0],
+        ],
+      },
+    ],
+    { xRange: [-1, 1], yRange: [0, 2], resolution: 3 },
+  );
   const [contour, path] = fig.data;
   assert.equal(contour.type, 'contour');
   assert.deepEqual(contour.x, [-1, 0, 1]);

@@ -77,7 +77,10 @@ test('an ensemble parent predicts the mean and std of its models', () => checkPa
 test('a bootstrap parent predicts the mean and std of its models', () => checkParent(dirs.boot, ['boot_0', 'boot_1']));
 
 test('a k-fold parent is refused: predict one fold', async () => {
-  await assert.rejects(predictRun(dirs.kfold, { data: 'test' }), /is a k-fold run .*\(fold_0, fold_1\): folds are for evaluating.*give a sub-run directory to predict with one fold.*fold_0.*train again without kfold/);
+  await assert.rejects(
+    predictRun(dirs.kfold, { data: 'test' }),
+    /is a k-fold run .*\(fold_0, fold_1\): folds are for evaluating.*give a sub-run directory to predict with one fold.*fold_0.*train again without kfold/,
+  );
 });
 
 test('Monte Carlo dropout: nonzero std, repeatable, the global random state left alone', async () => {
@@ -112,7 +115,10 @@ test('Monte Carlo dropout keeps BatchNorm in eval mode: its running statistics d
     const p2 = forwardAll(model, 'cnn', x, 6, 20, 3, true).pred;
     assert.deepEqual(stats(), before, 'running statistics untouched');
     assert.notDeepEqual(Array.from(p1), Array.from(p2), 'dropout was active');
-    assert.ok([...model.modules()].every((m) => !m.training), 'back in eval mode');
+    assert.ok(
+      [...model.modules()].every((m) => !m.training),
+      'back in eval mode',
+    );
     // The check can fail: a forward pass in training mode does move them.
     model.train();
     tf.tidy(() => void model.forward(tf.tensor2d(x, [6, 20])));

@@ -37,7 +37,9 @@ async function cli(...args: string[]): Promise<string> {
   const log = console.log;
   console.log = (...a: unknown[]) => void lines.push(a.join(' '));
   try {
-    await makeProgram().exitOverride().parseAsync(['node', 'hyperlab', ...args]);
+    await makeProgram()
+      .exitOverride()
+      .parseAsync(['node', 'hyperlab', ...args]);
   } finally {
     console.log = log;
   }
@@ -92,7 +94,8 @@ test('predict on the CLI prints the MSE of its files; --data test and --data FOL
   const { xanesDir } = xanesFeDirs('test');
   const ids = fs.readdirSync(out).filter((f) => f.endsWith('.txt'));
   assert.equal(ids.length, 10);
-  const recomputed = ids.reduce((a, f) => a + meanSq(readSpectrum(path.join(out, f)).intensities, readSpectrum(path.join(xanesDir, f)).intensities), 0) / ids.length;
+  const recomputed =
+    ids.reduce((a, f) => a + meanSq(readSpectrum(path.join(out, f)).intensities, readSpectrum(path.join(xanesDir, f)).intensities), 0) / ids.length;
   assert.ok(Math.abs(Number(m![1]) - recomputed) < 2e-5 * recomputed, `printed ${m![1]}, files give ${recomputed}`);
   const folder = await predictRun(runDir, { data: xanesFeDirs('test').xyzDir });
   assert.equal(folder.nTargets, 10, 'targets found in the paired xanes_test folder');
@@ -142,7 +145,10 @@ test('export: metrics and predictions round-trip through CSV, Parquet and HDF5; 
   for (const format of ['csv', 'parquet'] as const) {
     const out = path.join(tmp, `export-${format}`);
     const r = await exportRun(runDir, { what: 'all', format, out });
-    assert.deepEqual(r.files.map((f) => path.basename(f)), [`metrics.${format}`, `predictions.${format}`, 'model.safetensors']);
+    assert.deepEqual(
+      r.files.map((f) => path.basename(f)),
+      [`metrics.${format}`, `predictions.${format}`, 'model.safetensors'],
+    );
     const read = (file: string) => (format === 'csv' ? parseCsv(fs.readFileSync(file, 'utf8'), file) : readTable(file));
     const m = read(path.join(out, `metrics.${format}`));
     assert.deepEqual(Array.from(m.data.val_loss as Float32Array), Array.from(valLoss), `${format}: metrics`);
@@ -193,18 +199,27 @@ print(json.dumps({'ids': list(f['ids'].asstr()[:]), 'pred': f['predictions'].sha
   assert.equal(got.p00, validation.predictions[0]);
   assert.equal(got.run, path.basename(runDir));
   const metrics = got.metrics;
-  assert.deepEqual(metrics.epoch, Array.from({ length: EPOCHS }, (_, i) => i));
+  assert.deepEqual(
+    metrics.epoch,
+    Array.from({ length: EPOCHS }, (_, i) => i),
+  );
 });
 
 test('CLI errors say what is wrong, where, and what to do', async () => {
   const missing = path.join(tmp, 'no-such-run');
-  await assert.rejects(cli('predict', missing, '--backend', 'cpu'), (e: Error) => e.message.includes(missing) && /does not exist.*hyperlab train/.test(e.message));
+  await assert.rejects(
+    cli('predict', missing, '--backend', 'cpu'),
+    (e: Error) => e.message.includes(missing) && /does not exist.*hyperlab train/.test(e.message),
+  );
   await assert.rejects(cli('report', tmp), /is not a run directory: it holds neither config\.json nor run\.yaml/);
   // A run directory whose training never finished an epoch: config.json but no checkpoint.
   const fresh = path.join(tmp, 'fresh-run');
   fs.mkdirSync(fresh);
   fs.copyFileSync(path.join(runDir, 'config.json'), path.join(fresh, 'config.json'));
-  await assert.rejects(cli('predict', fresh, '--backend', 'cpu'), (e: Error) => e.message.includes(path.join(fresh, 'checkpoints', 'best')) && /no checkpoint in.*hyperlab train/.test(e.message));
+  await assert.rejects(
+    cli('predict', fresh, '--backend', 'cpu'),
+    (e: Error) => e.message.includes(path.join(fresh, 'checkpoints', 'best')) && /no checkpoint in.*hyperlab train/.test(e.message),
+  );
   await assert.rejects(cli('export', fresh, '--what', 'weights', '--out', path.join(tmp, 'x'), '--backend', 'cpu'), /no checkpoint in/);
   await assert.rejects(cli('export', runDir, '--format', 'xlsx'), /--format must be one of csv, parquet, h5/);
   await assert.rejects(cli('predict', runDir, '--checkpoint', 'newest', '--backend', 'cpu'), /--checkpoint must be best or last/);
@@ -212,7 +227,10 @@ test('CLI errors say what is wrong, where, and what to do', async () => {
   const cube = path.join(tmp, 'cube-run');
   fs.mkdirSync(cube);
   const config = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
-  fs.writeFileSync(path.join(cube, 'config.json'), JSON.stringify({ ...config, mode: 'classify', model: { type: 'no_such_cnn', params: {} }, data: { kind: 'cubes' } }));
+  fs.writeFileSync(
+    path.join(cube, 'config.json'),
+    JSON.stringify({ ...config, mode: 'classify', model: { type: 'no_such_cnn', params: {} }, data: { kind: 'cubes' } }),
+  );
   await assert.rejects(predictRun(cube), /model 'no_such_cnn' is not in this hyperlab's zoo/);
 });
 
@@ -220,10 +238,16 @@ test('a RACCOON run predicts the GR probability of each test cube: the mean over
   const S = 64;
   const dir = path.join(tmp, 'raccoon-run');
   const spec = {
-    name: 'raccoon-run', file: path.join(tmp, 'raccoon.yaml'), style: 'raccoon', runsDir: tmp, backend: 'cpu', mode: 'classify',
+    name: 'raccoon-run',
+    file: path.join(tmp, 'raccoon.yaml'),
+    style: 'raccoon',
+    runsDir: tmp,
+    backend: 'cpu',
+    mode: 'classify',
     model: { type: 'raccoon', params: { layer_param: 1, dropout: 0.5, activation: 'leakyrelu', input_size: S } },
     data: { kind: 'cubes', datafile: 'none.h5', trainSeeds: 1, testSeeds: 1, newtonAugmentation: 1, targetNoise: 0, transforms: false, slicing: 'axes' },
-    train: { epochs: 1, batchSize: 2 }, originalBugs: [],
+    train: { epochs: 1, batchSize: 2 },
+    originalBugs: [],
   };
   fs.mkdirSync(dir);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
@@ -235,7 +259,12 @@ test('a RACCOON run predicts the GR probability of each test cube: the mean over
   // The test cubes: gr s0 (label 1), newton s0 (label 0), as one batch.
   DATA_PREPARERS.cubes = () => {
     const batch = () => ({ cube: cubes.clone(), label: tf.tensor2d([1, 0], [2, 1]) });
-    const source = { length: 1, *[Symbol.iterator]() { yield batch(); } };
+    const source = {
+      length: 1,
+      *[Symbol.iterator]() {
+        yield batch();
+      },
+    };
     return { train: source, validation: source, nIn: 1, nOut: 1, metrics: null, stateful: [], extra: {} };
   };
   try {
@@ -275,7 +304,11 @@ hyperlab: {progress: false, tensorboard: false, max_samples: 40, runs_dir: ${JSO
 const small = { hidden_size: 16, dropout: 0, num_hidden_layers: 2, shrink_rate: 0.5, activation: 'prelu' };
 
 test('an autoencoder run spectrum -> structure, with Fourier features and a scaler: predict-<id> and recon-<id> in input units', async () => {
-  const r = await runFromText(run2024('ae_mlp', small, 'mode: train_xanes\nstandardscaler: True\nfourier_transform: True\nfourier_params: {concat: True}'), path.join(tmp, 'ae.yaml'), { backend: 'cpu', verbose: false });
+  const r = await runFromText(
+    run2024('ae_mlp', small, 'mode: train_xanes\nstandardscaler: True\nfourier_transform: True\nfourier_params: {concat: True}'),
+    path.join(tmp, 'ae.yaml'),
+    { backend: 'cpu', verbose: false },
+  );
   const dir = r.runDir;
   r.dispose();
   const out = path.join(dir, 'predictions', 'validation-best');
@@ -283,7 +316,11 @@ test('an autoencoder run spectrum -> structure, with Fourier features and a scal
   assert.equal(p.direction, 'spectrum->structure');
   assert.deepEqual(p.shape, [p.ids.length, 9], 'descriptors: 1 + n_g2 + n_g4 values');
   const id = p.ids[0];
-  const values = fs.readFileSync(path.join(out, `predict-${id}.txt`), 'utf8').trim().split('\n').map(Number);
+  const values = fs
+    .readFileSync(path.join(out, `predict-${id}.txt`), 'utf8')
+    .trim()
+    .split('\n')
+    .map(Number);
   assert.equal(values.length, 9, 'one value per line');
   values.forEach((v, j) => assert.ok(Math.abs(v - p.predictions[j]) <= 1e-7 * Math.abs(v) + 1e-12));
   // The reconstruction is a spectrum again (Fourier and scaler undone), on the run's grid.
@@ -295,10 +332,17 @@ test('an autoencoder run spectrum -> structure, with Fourier features and a scal
 });
 
 test('a k-fold run: predict names its sub-runs, a sub-run predicts, the report draws every fold', async () => {
-  const r = await runFromText(run2024('mlp', small, 'kfold: True\nkfold_params: {n_splits: 2, n_repeats: 1, loss: {loss_fn: mse}}'), path.join(tmp, 'kfold.yaml'), { backend: 'cpu', verbose: false });
+  const r = await runFromText(
+    run2024('mlp', small, 'kfold: True\nkfold_params: {n_splits: 2, n_repeats: 1, loss: {loss_fn: mse}}'),
+    path.join(tmp, 'kfold.yaml'),
+    { backend: 'cpu', verbose: false },
+  );
   const dir = r.runDir;
   r.dispose();
-  await assert.rejects(predictRun(dir), (e: Error) => e.message.includes(path.join(dir, 'fold_0')) && /one per sub-run.*give a sub-run directory/.test(e.message));
+  await assert.rejects(
+    predictRun(dir),
+    (e: Error) => e.message.includes(path.join(dir, 'fold_0')) && /one per sub-run.*give a sub-run directory/.test(e.message),
+  );
   const fold = await predictRun(path.join(dir, 'fold_1'));
   assert.equal(fold.run, `${path.basename(dir)}/fold_1`);
   assert.ok(fold.mse !== null);

@@ -59,7 +59,10 @@ const countParams = (m: hl.Module) => m.parameters().reduce((n, p) => n + p.size
 
 test('parameter counts at input 256: 704L^2+44L+1 and 4202L^2+112L+1, as PyTorch', () => {
   for (const L of [1, 2, 3, 4, 16]) {
-    for (const [arch, formula] of [['raccoon', raccoonParamCount], ['penguin', penguinParamCount]] as const) {
+    for (const [arch, formula] of [
+      ['raccoon', raccoonParamCount],
+      ['penguin', penguinParamCount],
+    ] as const) {
       const m = build(arch, L, 256);
       assert.equal(countParams(m), formula(L), `${arch} L=${L}`);
       const torch = fx.counts_at_256[arch][String(L)];
@@ -166,7 +169,7 @@ testOnBackends('the seed slicing quirk and the three-axes alternative, against n
   const cubes = fromFixture(s.cubes);
   const labels = fromFixture(s.labels);
   const seed = sliceCubes(cubes, 'seed');
-  assertClose(seed, s.seed_images, { rtol: 0, atol: 0 }, "seed slicing (cube[:,k,:]^T, cube[k,:,:]^T, cube[k,:,:])");
+  assertClose(seed, s.seed_images, { rtol: 0, atol: 0 }, 'seed slicing (cube[:,k,:]^T, cube[k,:,:]^T, cube[k,:,:])');
   const axes = sliceCubes(cubes, 'axes');
   assertClose(axes, s.axes_images, { rtol: 0, atol: 0 }, 'axes slicing (cube[k,:,:], cube[:,k,:], cube[:,:,k])');
   const targets = sliceTargets(labels, s.S);
@@ -186,7 +189,10 @@ testOnBackends('the seed slicing quirk and the three-axes alternative, against n
 
 testOnBackends('the 8 transforms equal numpy rot90 / flip, as tensors and in the index map', () => {
   const s = fx.slicing;
-  assert.deepEqual(TRANSFORMS.map((t) => t.name), ['identity', 'rot90', 'rot180', 'rot270', 'hflip', 'hflip+rot90', 'hflip+rot180', 'hflip+rot270']);
+  assert.deepEqual(
+    TRANSFORMS.map((t) => t.name),
+    ['identity', 'rot90', 'rot180', 'rot270', 'hflip', 'hflip+rot90', 'hflip+rot180', 'hflip+rot270'],
+  );
   const images = fromFixture(s.seed_images);
   const data = fromFixture(s.cubes).dataSync() as Float32Array;
   const natural = Array.from({ length: 3 * s.S * s.N }, (_, i) => i);
@@ -396,7 +402,10 @@ test('the embedded file datasets/cubes/cubes_s64.h5 is what EMBEDDED_CUBES makes
 // ---- whole runs ----------------------------------------------------------------------------------
 
 test('runfiles/raccoon.yaml and penguin.yaml: the seed model names, batch sizes and a model summary', async () => {
-  for (const [arch, L, batch] of [['raccoon', 4, 4], ['penguin', 4, 2]] as const) {
+  for (const [arch, L, batch] of [
+    ['raccoon', 4, 4],
+    ['penguin', 4, 2],
+  ] as const) {
     const spec = loadRunSpec(path.join(hl.packageRoot(), 'runfiles', `${arch}.yaml`));
     assert.equal(spec.name, `demo_cubes_s64_${arch}_lp${L}_do0.5_na1.0_ts4`);
     assert.equal(spec.train.batchSize, batch, 'the seed table: RACCOON L<=16: 4 cubes, PENGUIN L<=16: 2');
@@ -429,7 +438,10 @@ test('a RACCOON run on the embedded cubes: falling loss over 3 epochs, the seed 
   assert.ok(h.loss[1] < h.loss[0] && h.loss[2] < h.loss[1], `loss falls: ${h.loss.join(', ')}`);
   for (const m of ['accuracy', 'precision', 'recall', 'f1', 'tpr', 'fpr']) {
     assert.equal(h[m].length, 3, m);
-    assert.ok(h[m].every((v) => v >= 0 && v <= 1), `${m}: ${h[m]}`);
+    assert.ok(
+      h[m].every((v) => v >= 0 && v <= 1),
+      `${m}: ${h[m]}`,
+    );
     assert.ok(Number.isFinite(h[`val_${m}`][2]), `val_${m} at the last epoch`);
   }
   assert.ok(Number.isNaN(h.val_loss[0]) && Number.isFinite(h.val_loss[1]), 'tested every 2 epochs and at the end');

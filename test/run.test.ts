@@ -134,9 +134,16 @@ test('hyperlab train: a bad run file fails before any work, naming the line and 
 test('k-fold, bootstrap and ensemble runs train one sub-run each and write their table', async () => {
   const dir = tmp('variants');
   const base = runFile(dir, 2).replace('hl_ini_dim: 64', 'hl_ini_dim: 16');
-  const kfold = await runFromText(base + 'kfold: True\nkfold_params: {n_splits: 3, n_repeats: 1, loss: {loss_fn: mse, loss_args: null}}\n', path.join(dir, 'kf.yaml'), { verbose: false });
+  const kfold = await runFromText(
+    base + 'kfold: True\nkfold_params: {n_splits: 3, n_repeats: 1, loss: {loss_fn: mse, loss_args: null}}\n',
+    path.join(dir, 'kf.yaml'),
+    { verbose: false },
+  );
   kfold.dispose();
-  assert.deepEqual(kfold.variants!.map((v) => v.name), ['fold_0', 'fold_1', 'fold_2']);
+  assert.deepEqual(
+    kfold.variants!.map((v) => v.name),
+    ['fold_0', 'fold_1', 'fold_2'],
+  );
   assert.ok(kfold.variants!.every((v) => Number.isFinite(v.testLoss) && v.testLoss! > 0));
   const table = fs.readFileSync(path.join(kfold.runDir, 'kfold.csv'), 'utf8').trim().split('\n');
   assert.equal(table[0], 'variant,test_loss,loss,val_loss');
@@ -144,13 +151,20 @@ test('k-fold, bootstrap and ensemble runs train one sub-run each and write their
   // Folds differ in their data: their test losses are not all equal.
   assert.ok(new Set(kfold.variants!.map((v) => v.testLoss)).size > 1);
 
-  const boot = await runFromText(base + 'bootstrap: True\nbootstrap_params: {n_boot: 2, n_size: 1.0, seed_boot: [97, 39]}\n', path.join(dir, 'bs.yaml'), { verbose: false });
+  const boot = await runFromText(base + 'bootstrap: True\nbootstrap_params: {n_boot: 2, n_size: 1.0, seed_boot: [97, 39]}\n', path.join(dir, 'bs.yaml'), {
+    verbose: false,
+  });
   boot.dispose();
-  assert.deepEqual(boot.variants!.map((v) => v.name), ['boot_0', 'boot_1']);
+  assert.deepEqual(
+    boot.variants!.map((v) => v.name),
+    ['boot_0', 'boot_1'],
+  );
   const splits = boot.variants!.map((v) => JSON.parse(fs.readFileSync(path.join(v.runDir, 'split.json'), 'utf8')).train.join());
   assert.notEqual(splits[0], splits[1], 'each bootstrap model sees its own resample');
 
-  const ens = await runFromText(base + 'ensemble: True\nensemble_params: {n_ens: 2, weight_init_seed: [97, 39]}\n', path.join(dir, 'en.yaml'), { verbose: false });
+  const ens = await runFromText(base + 'ensemble: True\nensemble_params: {n_ens: 2, weight_init_seed: [97, 39]}\n', path.join(dir, 'en.yaml'), {
+    verbose: false,
+  });
   ens.dispose();
   assert.equal(ens.variants!.length, 2);
   assert.notEqual(ens.variants![0].history.loss[0], ens.variants![1].history.loss[0], 'different weight seeds, different runs');
@@ -177,7 +191,10 @@ test('a onecycle schedule in a run file spans every batch of every epoch', async
   const dir = tmp('onecycle');
   const text = runFile(dir, 2)
     .replace('hl_ini_dim: 64', 'hl_ini_dim: 16')
-    .replace('{scheduler: True, scheduler_type: step, scheduler_param: {step_size: 2, gamma: 0.5}}', '{scheduler: True, scheduler_type: onecycle, scheduler_param: {}}');
+    .replace(
+      '{scheduler: True, scheduler_type: step, scheduler_param: {step_size: 2, gamma: 0.5}}',
+      '{scheduler: True, scheduler_type: onecycle, scheduler_param: {}}',
+    );
   const r = await runFromText(text, path.join(dir, 'oc.yaml'), { verbose: false });
   r.dispose();
   assert.equal(r.history.epoch.length, 2);

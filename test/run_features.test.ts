@@ -134,9 +134,7 @@ test('model_eval: a 75/15/10 split and the invariance tests written to model_eva
 
 test('model_eval on an autoencoder tests the reconstruction and the prediction (2024 hyperparams.model_eval)', async () => {
   const dir = tmp('eval-ae');
-  const text = mlp2024(dir, 1)
-    .replace('type: mlp', 'type: ae_mlp')
-    .replace('weight_seed: 2023', 'weight_seed: 2023\n  model_eval: True');
+  const text = mlp2024(dir, 1).replace('type: mlp', 'type: ae_mlp').replace('weight_seed: 2023', 'weight_seed: 2023\n  model_eval: True');
   const r = await runFromText(text, path.join(dir, 'ae.yaml'), quiet);
   r.dispose();
   assert.deepEqual(Object.keys(r.modelEval!), ['ModelEvalResults-Reconstruction', 'ModelEvalResults-Prediction']);
@@ -188,17 +186,34 @@ test('runModelEval: a perfect model passes all eight tests, a constant one fails
 });
 
 test('runModelEval on aegan_mlp: reconstruction and prediction of both domains, no tensor left behind', () => {
-  const model = buildModel('aegan_mlp', { hidden_size: 8, num_hidden_layers_gen: 1, num_hidden_layers_shared: 1, num_hidden_layers_dis: 1 }, { nIn: 5, nOut: 7 });
+  const model = buildModel(
+    'aegan_mlp',
+    { hidden_size: 8, num_hidden_layers_gen: 1, num_hidden_layers_shared: 1, num_hidden_layers_dis: 1 },
+    { nIn: 5, nOut: 7 },
+  );
   const rows = (n: number, seed: number) => ({
     x: Float32Array.from({ length: n * 5 }, (_, i) => Math.sin(i * 0.37 + seed)),
     y: Float32Array.from({ length: n * 7 }, (_, i) => Math.cos(i * 0.11 + seed)),
     n,
   });
   const tensors = tf.memory().numTensors;
-  const r = runModelEval(model, { train: rows(30, 1), validation: rows(6, 2), evaluation: rows(4, 3), nIn: 5, nOut: 7 }, { type: 'aegan_mlp', batchSize: 3, seed: 1 });
+  const r = runModelEval(
+    model,
+    { train: rows(30, 1), validation: rows(6, 2), evaluation: rows(4, 3), nIn: 5, nOut: 7 },
+    { type: 'aegan_mlp', batchSize: 3, seed: 1 },
+  );
   assert.equal(tf.memory().numTensors, tensors);
-  assert.deepEqual(Object.keys(r), ['ModelEvalResults-Reconstruction-XYZ', 'ModelEvalResults-Reconstruction-Xanes', 'ModelEvalResults-Prediction-XYZ', 'ModelEvalResults-Prediction-Xanes']);
-  assert.throws(() => runModelEval(model, { train: rows(30, 1), validation: rows(6, 2), evaluation: rows(4, 3), nIn: 5, nOut: 7 }, { type: 'raccoon', batchSize: 3, seed: 1 }), /no invariance tests for model 'raccoon'/);
+  assert.deepEqual(Object.keys(r), [
+    'ModelEvalResults-Reconstruction-XYZ',
+    'ModelEvalResults-Reconstruction-Xanes',
+    'ModelEvalResults-Prediction-XYZ',
+    'ModelEvalResults-Prediction-Xanes',
+  ]);
+  assert.throws(
+    () =>
+      runModelEval(model, { train: rows(30, 1), validation: rows(6, 2), evaluation: rows(4, 3), nIn: 5, nOut: 7 }, { type: 'raccoon', batchSize: 3, seed: 1 }),
+    /no invariance tests for model 'raccoon'/,
+  );
   model.dispose();
 });
 
@@ -246,8 +261,16 @@ loadguess_params:
   freeze_mlp_params: {freeze_dense: True, n_freeze_dense: 1}`;
   const b = await runFromText(mlp2023(dir, 2, guess), path.join(dir, 'second.yaml'), quiet);
   const model = b.trainer.model as any;
-  assert.equal(model.dense_layers[0].parameters().every((p: Parameter) => !p.requiresGrad), true, 'block 1 frozen');
-  assert.equal(model.dense_layers[1].parameters().every((p: Parameter) => p.requiresGrad), true, 'block 2 trains');
+  assert.equal(
+    model.dense_layers[0].parameters().every((p: Parameter) => !p.requiresGrad),
+    true,
+    'block 1 frozen',
+  );
+  assert.equal(
+    model.dense_layers[1].parameters().every((p: Parameter) => p.requiresGrad),
+    true,
+    'block 2 trains',
+  );
   b.dispose();
   const after = weightsOf(path.join(b.runDir, 'checkpoints', 'last'));
   assert.deepEqual(after['dense_layers.0.0.weight'], before['dense_layers.0.0.weight'], 'the frozen block keeps the loaded weights');
@@ -266,7 +289,11 @@ loadguess_params:
   loaded.dispose();
   const c = await runFromText(mlp2024(dir, 1, `freeze: True\nfreeze_params: {model_path: ${file}, n_dense: 2}`), path.join(dir, 'third.yaml'), quiet);
   const m = c.trainer.model as any;
-  assert.equal([0, 1].every((i) => m.dense_layers[i].parameters().every((p: Parameter) => !p.requiresGrad)), true, 'two blocks frozen');
+  assert.equal(
+    [0, 1].every((i) => m.dense_layers[i].parameters().every((p: Parameter) => !p.requiresGrad)),
+    true,
+    'two blocks frozen',
+  );
   c.dispose();
   const c1 = weightsOf(path.join(c.runDir, 'checkpoints', 'last'));
   assert.deepEqual(c1['dense_layers.1.0.weight'], before['dense_layers.1.0.weight']);
@@ -285,12 +312,18 @@ test('load_guess refuses what it cannot use, before any work', async () => {
   assert.match(problemsOf(mlp2024(dir, 1, 'freeze: True\nfreeze_params: {model_path: x, n_conv: 1}'))[0], /freeze_params\.n_conv .*mlp has no conv part/);
   // A missing source fails when the run starts, before the run directory exists.
   const text = mlp2023(dir, 1, `load_guess: True\nloadguess_params: {model_dir: ${path.join(dir, 'nowhere')}}`);
-  await assert.rejects(runFromText(text, path.join(dir, 'g.yaml'), quiet), (err: Error) => err instanceof RunFileError && /nowhere does not exist/.test(err.message));
+  await assert.rejects(
+    runFromText(text, path.join(dir, 'g.yaml'), quiet),
+    (err: Error) => err instanceof RunFileError && /nowhere does not exist/.test(err.message),
+  );
   assert.deepEqual(fs.readdirSync(dir), [], 'nothing was created');
   // A run of another model.
   const cnnRun = path.join(dir, 'runs', 'cnn-run');
   fs.mkdirSync(path.join(cnnRun, 'checkpoints'), { recursive: true });
-  fs.writeFileSync(path.join(cnnRun, 'config.json'), JSON.stringify({ name: 'cnn-run', mode: 'train_xyz', model: { type: 'cnn', params: {} }, data: {}, train: {} }));
+  fs.writeFileSync(
+    path.join(cnnRun, 'config.json'),
+    JSON.stringify({ name: 'cnn-run', mode: 'train_xyz', model: { type: 'cnn', params: {} }, data: {}, train: {} }),
+  );
   const other = mlp2023(dir, 1, `load_guess: True\nloadguess_params: {model_dir: ${cnnRun}}`);
   await assert.rejects(runFromText(other, path.join(dir, 'o.yaml'), quiet), /trained a cnn, this run file builds a mlp/);
 });
@@ -300,19 +333,37 @@ test('freezing counts XANESNET blocks: cnn conv blocks, lstm layers and n_freeze
   const cnn = buildModel('cnn', { hidden_size: 8, num_conv_layers: 3, out_channel: 2, channel_mul: 2, kernel_size: 3, stride: 1 }, { nIn: 20, nOut: 5 });
   applyFreeze(cnn, 'cnn', { counts: { conv: 2, dense: 1 }, lstmTrailing: null });
   assert.deepEqual(
-    frozen(cnn).map((k) => k.split('.').slice(0, 2).join('.')).filter((v, i, a) => a.indexOf(v) === i),
+    frozen(cnn)
+      .map((k) => k.split('.').slice(0, 2).join('.'))
+      .filter((v, i, a) => a.indexOf(v) === i),
     ['conv_layers.0', 'conv_layers.1', 'dense_layers.0'],
   );
   const lstm = buildModel('lstm', { hidden_size: 4, hidden_out_size: 6, num_layers: 2 }, { nIn: 5, nOut: 3 });
   applyFreeze(lstm, 'lstm', { counts: { lstm: 1 }, lstmTrailing: null });
-  assert.deepEqual(frozen(lstm), ['lstm.weight_ih_l0', 'lstm.weight_hh_l0', 'lstm.bias_ih_l0', 'lstm.bias_hh_l0', 'lstm.weight_ih_l0_reverse', 'lstm.weight_hh_l0_reverse', 'lstm.bias_ih_l0_reverse', 'lstm.bias_hh_l0_reverse']);
+  assert.deepEqual(frozen(lstm), [
+    'lstm.weight_ih_l0',
+    'lstm.weight_hh_l0',
+    'lstm.bias_ih_l0',
+    'lstm.bias_hh_l0',
+    'lstm.weight_ih_l0_reverse',
+    'lstm.weight_hh_l0_reverse',
+    'lstm.bias_ih_l0_reverse',
+    'lstm.bias_hh_l0_reverse',
+  ]);
   const lstm2 = buildModel('lstm', { hidden_size: 4, hidden_out_size: 6, num_layers: 1 }, { nIn: 5, nOut: 3 });
   applyFreeze(lstm2, 'lstm', { counts: {}, lstmTrailing: 1 });
   const all = [...lstm2.namedParameters()].map(([k]) => k);
   assert.deepEqual(frozen(lstm2), all.slice(0, all.length - 2), "learn.py's n_freeze: all but the last 2 tensors");
-  const aegan = buildModel('aegan_mlp', { hidden_size: 4, num_hidden_layers_gen: 1, num_hidden_layers_shared: 1, num_hidden_layers_dis: 1 }, { nIn: 5, nOut: 3 });
+  const aegan = buildModel(
+    'aegan_mlp',
+    { hidden_size: 4, num_hidden_layers_gen: 1, num_hidden_layers_shared: 1, num_hidden_layers_dis: 1 },
+    { nIn: 5, nOut: 3 },
+  );
   applyFreeze(aegan, 'aegan_mlp', { counts: { discrim2: 1 }, lstmTrailing: null });
-  assert.ok(frozen(aegan).length > 0 && frozen(aegan).every((k) => k.startsWith('dis_b.dense_layers.0.')), 'n_discrim2 freezes dis_b (XANESNET 2024 tested n_discrim1)');
+  assert.ok(
+    frozen(aegan).length > 0 && frozen(aegan).every((k) => k.startsWith('dis_b.dense_layers.0.')),
+    'n_discrim2 freezes dis_b (XANESNET 2024 tested n_discrim1)',
+  );
   for (const m of [cnn, lstm, lstm2, aegan]) m.dispose();
 });
 
@@ -329,12 +380,21 @@ test('optuna_params: tune True is refused with the sweep command; tune False is 
 test('keys that would do nothing are refused with the field, its line and the fix', () => {
   const dir = '/tmp/hl-feat';
   const cases: [string, RegExp][] = [
-    [mlp2023(dir, 1).replace('  dropout: 0.1', '  dropout: 0.1\n  hidden_layer: 64'), /hyperparams\.hidden_layer \(line \d+\): mlp does not use hidden_layer \(it is for cnn, ae_cnn\): remove it/],
+    [
+      mlp2023(dir, 1).replace('  dropout: 0.1', '  dropout: 0.1\n  hidden_layer: 64'),
+      /hyperparams\.hidden_layer \(line \d+\): mlp does not use hidden_layer \(it is for cnn, ae_cnn\): remove it/,
+    ],
     [mlp2023(dir, 1).replace('loss_args: null', 'loss_args: 5'), /hyperparams\.loss\.loss_args \(line \d+\): mse reads no loss_args/],
     [mlp2023(dir, 1, 'data_params: True'), /data_params .*augmentation is switched on but augment is missing/],
-    [mlp2023(dir, 1, 'data_params: True\naugment: {augment_type: random_combination, augment_mult: 2, augment_params: {normal_sd: 0.1}}'), /normal_sd .*random_combination .* does nothing/],
+    [
+      mlp2023(dir, 1, 'data_params: True\naugment: {augment_type: random_combination, augment_mult: 2, augment_params: {normal_sd: 0.1}}'),
+      /normal_sd .*random_combination .* does nothing/,
+    ],
     [mlp2023(dir, 1, 'lr_scheduler: {scheduler: True}'), /lr_scheduler .*scheduler_type is missing/],
-    [mlp2023(dir, 1, 'lr_scheduler: {scheduler: True, scheduler_type: step, scheduler_param: {milestones: [2]}}'), /lr_scheduler \(line \d+\): lr scheduler 'step': unknown parameter 'milestones'/],
+    [
+      mlp2023(dir, 1, 'lr_scheduler: {scheduler: True, scheduler_type: step, scheduler_param: {milestones: [2]}}'),
+      /lr_scheduler \(line \d+\): lr scheduler 'step': unknown parameter 'milestones'/,
+    ],
     [mlp2023(dir, 1, 'kfold: True\nbootstrap: True\nbootstrap_params: {n_boot: 2, n_size: 1.0, seed_boot: [1, 2]}'), /kfold and bootstrap are all True/],
     [mlp2023(dir, 1, 'bootstrap: True\nbootstrap_params: {n_boot: 3, n_size: 1.0, seed_boot: [1]}'), /n_boot is 3 but 1 seed\(s\) are given/],
     [mlp2023(dir, 1, 'model_eval: True', ', val_split: 0.3'), /hyperlab\.val_split .*model_eval the split is XANESNET's 75\/15\/10/],
@@ -342,7 +402,10 @@ test('keys that would do nothing are refused with the field, its line and the fi
     [mlp2023(dir, 1, '', ', original_bugs: [lstm_batch_sequence]'), /'lstm_batch_sequence' changes the lstm model, which this run does not have/],
     // (L1/L2 on the autoencoders, which XANESNET ignores, is accepted with a note: test/interop.test.ts.)
     [mlp2024(dir, 1).replace('lr: 0.003', 'lr: 0.003\n  lr_gen: 0.01'), /hyperparams\.lr_gen .*only aegan_mlp reads lr_gen/],
-    [mlp2024(dir, 1).replace('activation: prelu}', 'activation: prelu, hidden_out_size: 12}'), /model\.params\.hidden_out_size .*mlp does not use hidden_out_size \(it is for lstm\)/],
+    [
+      mlp2024(dir, 1).replace('activation: prelu}', 'activation: prelu, hidden_out_size: 12}'),
+      /model\.params\.hidden_out_size .*mlp does not use hidden_out_size \(it is for lstm\)/,
+    ],
     [mlp2024(dir, 1, 'data_augment: True'), /data_augment .*augment_params is missing/],
     [mlp2023(dir, 1, '', ', original_bugs: [raccoon_slicing]'), /'raccoon_slicing' changes the cube slicing of RACCOON\/PENGUIN runs/],
     [raccoonText(', original_bugs: [raccoon_slicing, cosine]'), /original_bugs\.1 \(line \d+\): 'cosine' is a XANESNET bug/],
@@ -350,7 +413,10 @@ test('keys that would do nothing are refused with the field, its line and the fi
   ];
   for (const [text, re] of cases) {
     const problems = problemsOf(text);
-    assert.ok(problems.some((p) => re.test(p)), `expected ${re} in:\n${problems.join('\n') || '(accepted)'}`);
+    assert.ok(
+      problems.some((p) => re.test(p)),
+      `expected ${re} in:\n${problems.join('\n') || '(accepted)'}`,
+    );
   }
 });
 

@@ -102,7 +102,10 @@ test('scheduleFromConfig errors name the valid types and parameters', () => {
     () => hl.scheduleFromConfig('plateau', {}, 0.1, 10),
     /unknown lr scheduler type 'plateau'; use one of: step, multistep, exponential, linear, constant, cosine, onecycle, steady, exp_decay, lin_decay/,
   );
-  assert.throws(() => hl.scheduleFromConfig('step', { step_size: 10, gama: 0.5 }, 0.1, 10), /lr scheduler 'step': unknown parameter 'gama'; it takes step_size, gamma/);
+  assert.throws(
+    () => hl.scheduleFromConfig('step', { step_size: 10, gama: 0.5 }, 0.1, 10),
+    /lr scheduler 'step': unknown parameter 'gama'; it takes step_size, gamma/,
+  );
   assert.throws(() => hl.scheduleFromConfig('step', { gamma: 0.5 }, 0.1, 10), /missing parameter 'step_size'/);
   assert.throws(() => hl.scheduleFromConfig('exponential', {}, 0.1, 10), /missing parameter 'gamma'/);
   assert.throws(() => hl.scheduleFromConfig('steady', { gamma: 1 }, 0.1, 10), /it takes no parameters/);
@@ -127,7 +130,9 @@ test("EpyNN's steady / exp_decay / lin_decay follow teaching-anchors section 4 e
     assertClose(hl.scheduleValues(s, c.epochs), c.lr_values, TOL, `EpyNN ${name}`);
     const viaConfig = hl.scheduleFromConfig(
       c.schedule,
-      Object.fromEntries(Object.entries({ decay_k: c.decay_k, cycle_epochs: c.cycle_epochs, cycle_descent: c.cycle_descent }).filter(([, v]) => v !== undefined)),
+      Object.fromEntries(
+        Object.entries({ decay_k: c.decay_k, cycle_epochs: c.cycle_epochs, cycle_descent: c.cycle_descent }).filter(([, v]) => v !== undefined),
+      ),
       c.lr,
       c.epochs,
     );
@@ -178,14 +183,31 @@ testOnBackends('LRScheduler drives the optimizer: PyTorch lrs in the groups, per
     seen.push(hl.getLr(opt));
     sched.step();
   }
-  assertClose(seen.map((l) => l[0]), c.lr, TOL, 'group 0 follows StepLR');
-  assertClose(seen.map((l) => l[1]), c.lr.map((v: number) => v / 10), TOL, 'group 1 follows StepLR from its own lr');
-  assert.deepEqual(opt.paramGroups.map((g) => g.initialLr), [c.base_lr, c.base_lr / 10], "initial_lr recorded as PyTorch's");
+  assertClose(
+    seen.map((l) => l[0]),
+    c.lr,
+    TOL,
+    'group 0 follows StepLR',
+  );
+  assertClose(
+    seen.map((l) => l[1]),
+    c.lr.map((v: number) => v / 10),
+    TOL,
+    'group 1 follows StepLR from its own lr',
+  );
+  assert.deepEqual(
+    opt.paramGroups.map((g) => g.initialLr),
+    [c.base_lr, c.base_lr / 10],
+    "initial_lr recorded as PyTorch's",
+  );
 
   // Resume: a new scheduler on a new optimizer continues from last_epoch.
   const saved = JSON.parse(JSON.stringify({ opt: opt.stateDict(), sched: sched.stateDict() }));
   assert.equal(saved.sched.last_epoch, N);
-  assert.deepEqual(saved.opt.param_groups.map((g: any) => g.initial_lr), [c.base_lr, c.base_lr / 10]);
+  assert.deepEqual(
+    saved.opt.param_groups.map((g: any) => g.initial_lr),
+    [c.base_lr, c.base_lr / 10],
+  );
   const opt2 = new hl.SGD([{ params: [p] }, { params: [q] }], { lr: 1 });
   opt2.loadStateDict(saved.opt);
   const sched2 = hl.LRScheduler.fromConfig(opt2, 'step', c.kwargs, 100);

@@ -18,7 +18,14 @@ test('planSweep: grid order, seeded random draws, trial files, and validation be
   assert.equal(plan.trials.length, 6);
   assert.deepEqual(
     plan.trials.map((t) => [t.values['hyperparams.lr'], t.values['hyperparams.batch_size']]),
-    [[1e-3, 8], [1e-3, 16], [1e-3, 32], [1e-2, 8], [1e-2, 16], [1e-2, 32]],
+    [
+      [1e-3, 8],
+      [1e-3, 16],
+      [1e-3, 32],
+      [1e-2, 8],
+      [1e-2, 16],
+      [1e-2, 32],
+    ],
     'cartesian product, last field fastest',
   );
   const t4 = plan.trials[4];
@@ -42,8 +49,15 @@ test('planSweep: grid order, seeded random draws, trial files, and validation be
   const a = planSweep({ base: BASE, dir, method: 'random', n: 20, seed: 7, params });
   const b = planSweep({ base: BASE, dir, method: 'random', n: 20, seed: 7, params });
   const c = planSweep({ base: BASE, dir, method: 'random', n: 20, seed: 8, params });
-  assert.deepEqual(a.trials.map((t) => t.values), b.trials.map((t) => t.values), 'same seed, same trials');
-  assert.notDeepEqual(a.trials.map((t) => t.values), c.trials.map((t) => t.values));
+  assert.deepEqual(
+    a.trials.map((t) => t.values),
+    b.trials.map((t) => t.values),
+    'same seed, same trials',
+  );
+  assert.notDeepEqual(
+    a.trials.map((t) => t.values),
+    c.trials.map((t) => t.values),
+  );
   for (const { values: v } of a.trials) {
     const lr = v['hyperparams.lr'] as number;
     assert.ok(lr >= 1e-4 && lr <= 1e-1);
@@ -54,13 +68,23 @@ test('planSweep: grid order, seeded random draws, trial files, and validation be
   assert.ok(Math.min(...logs) < -3 && Math.max(...logs) > -2, 'log-uniform: spread over the decades');
 
   // A wrong path fails at once, naming the path and the closest key.
-  assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.lrr': [0.1] } }), /field 'hyperparams\.lrr'.*unknown key 'lrr' in hyperparams.*did you mean 'lr'\?/s);
+  assert.throws(
+    () => planSweep({ base: BASE, dir, params: { 'hyperparams.lrr': [0.1] } }),
+    /field 'hyperparams\.lrr'.*unknown key 'lrr' in hyperparams.*did you mean 'lr'\?/s,
+  );
   // The line is that of the block in the base file, not of the generated trial file.
-  const blockLine = fs.readFileSync(BASE, 'utf8').split('\n').findIndex((l) => l.startsWith('hyperparams:')) + 1;
+  const blockLine =
+    fs
+      .readFileSync(BASE, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.startsWith('hyperparams:')) + 1;
   assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.lrr': [0.1] } }), new RegExp(`the 'hyperparams' block, line ${blockLine} of `));
   assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.lr.value': [0.1] } }), /cannot set 'hyperparams\.lr\.value'/);
   // A bad value names the trial.
-  assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.batch_size': [16, 0] } }), /1 trial run file\(s\) are invalid; nothing was run:\n {2}trial 1 \(hyperparams\.batch_size=0\): hyperparams\.batch_size/);
+  assert.throws(
+    () => planSweep({ base: BASE, dir, params: { 'hyperparams.batch_size': [16, 0] } }),
+    /1 trial run file\(s\) are invalid; nothing was run:\n {2}trial 1 \(hyperparams\.batch_size=0\): hyperparams\.batch_size/,
+  );
   assert.throws(() => planSweep({ base: BASE, dir, params: { 'hyperparams.lr': { min: 0, max: 1 } } }), /a grid needs a list/);
   assert.throws(() => planSweep({ base: BASE, dir, method: 'random', params: { 'hyperparams.lr': [1] } }), /needs n/);
   assert.ok(!fs.existsSync(dir));
@@ -96,7 +120,10 @@ test('sweep in process: a fake runner, a failing trial, the results table as CSV
   assert.deepEqual(ended, [0, 1, 2, 3, 4, 5], 'one after another, in order');
   assert.equal(calls.length, 6);
   assert.ok(calls.every((f) => fs.existsSync(f) && f.startsWith(path.join(dir, 'trials'))));
-  assert.deepEqual(result.rows.map((r) => r.status), ['ok', 'ok', 'ok', 'ok', 'ok', 'failed']);
+  assert.deepEqual(
+    result.rows.map((r) => r.status),
+    ['ok', 'ok', 'ok', 'ok', 'ok', 'failed'],
+  );
   assert.equal(result.rows[5].error, 'loss is NaN at epoch 3');
   assert.equal(result.best('final_val_loss')!.trial, 3, 'lr 1e-2 with tanh');
   assert.equal(result.best('final_val_loss', 'max')!.trial, 0, 'trials 0 and 4 tie at 1.1: the first wins');
@@ -155,7 +182,12 @@ test('sweep with worker processes: at most N at once (and in parallel), a throwi
   // Overlap of the successful trials' run times: never more than 3 at once, and more than 1 (in parallel).
   const ok = rows.filter((r) => r.status === 'ok').map((r) => r.metrics);
   assert.equal(new Set(ok.map((m) => m.pid)).size, ok.length, 'one process per trial');
-  const events = ok.flatMap((m) => [[m.started, 1], [m.ended, -1]]).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const events = ok
+    .flatMap((m) => [
+      [m.started, 1],
+      [m.ended, -1],
+    ])
+    .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   let now = 0;
   let most = 0;
   for (const [, d] of events) most = Math.max(most, (now += d));
@@ -175,8 +207,10 @@ test('metricsFromHistory: final and best values of a run; a metric named like a 
     best_val_acc: 0.7,
     final_lr: 0.05,
   });
-  const r = new SweepResult('/tmp/x', ['epochs'], [
-    { trial: 0, values: { epochs: 5 }, metrics: { epochs: 3, loss: 0.5 }, status: 'ok', error: null, seconds: 1, runFile: 'f', runDir: 'd' },
-  ]);
+  const r = new SweepResult(
+    '/tmp/x',
+    ['epochs'],
+    [{ trial: 0, values: { epochs: 5 }, metrics: { epochs: 3, loss: 0.5 }, status: 'ok', error: null, seconds: 1, runFile: 'f', runDir: 'd' }],
+  );
   assert.deepEqual(Object.keys(r.columns()), ['trial', 'epochs', 'metric.epochs', 'loss', 'status', 'seconds', 'run_dir', 'error']);
 });

@@ -135,7 +135,11 @@ test('Monitor: one improvement rule for early stopping, checkpoints and the repo
   assert.equal(loss.best, 0.85);
   const acc = new hl.Monitor('accuracy');
   assert.equal(acc.mode, 'max');
-  assert.deepEqual([0.5, 0.5, 0.7].map((v) => acc.update(v)), [true, false, true], 'a tie is not an improvement');
+  assert.deepEqual(
+    [0.5, 0.5, 0.7].map((v) => acc.update(v)),
+    [true, false, true],
+    'a tie is not an improvement',
+  );
   assert.ok(new hl.EarlyStopping() instanceof hl.MonitorCallback);
   assert.ok(new hl.ModelCheckpoint(os.tmpdir()) instanceof hl.MonitorCallback);
   assert.throws(() => new hl.ModelCheckpoint(os.tmpdir(), { monitor: 'score' }), /monitor 'score': cannot tell whether it should go up or down/);

@@ -31,7 +31,8 @@ async function skipReason(): Promise<string | false> {
   if (!webgpuInstalled()) return 'the webgpu package is not installed (npm install: it is an optional dependency)';
   if ((await probeWebGPU()).ok) return false; // a real GPU
   const missing = missingSoftwarePackages();
-  if (missing.length) return `no GPU, and Mesa's EGL / llvmpipe libraries for the software adapter are missing (apt-get install ${missing.join(' ')}; scripts/setup.sh does it)`;
+  if (missing.length)
+    return `no GPU, and Mesa's EGL / llvmpipe libraries for the software adapter are missing (apt-get install ${missing.join(' ')}; scripts/setup.sh does it)`;
   return false;
 }
 let skipWhy: Promise<string | false> | null = null;
@@ -97,12 +98,11 @@ async function train(
   for (let s = 0; s < steps; s++) {
     opt.zeroGrad();
     const loss = hl.backward(() => lossFn(model.forward(xt), yt));
-    const grads = Object.fromEntries(
-      [...model.namedParameters()].map(([n, p]) => [n, { shape: [...p.shape], data: Float32Array.from(p.grad!.dataSync()) }]),
-    );
+    const grads = Object.fromEntries([...model.namedParameters()].map(([n, p]) => [n, { shape: [...p.shape], data: Float32Array.from(p.grad!.dataSync()) }]));
     opt.step();
     records.push({ loss, grads, state: snapshot(model.stateDict()) });
-    if (s === 0) afterFirst = tf.memory().numTensors; // optimizer state exists from here on
+    if (s === 0)
+      afterFirst = tf.memory().numTensors; // optimizer state exists from here on
     else assert.equal(tf.memory().numTensors, afterFirst, `${backend}: tensors leaked in training step ${s + 1}`);
   }
   opt.zeroGrad();
@@ -172,13 +172,7 @@ test('webgpu: MLP training steps (Linear-ReLU-Linear, MSE, Adam) match the cpu b
 test('webgpu: conv + batch-norm training steps (Conv2d-BatchNorm2d-ReLU-Linear, BCE with logits, SGD momentum) match the cpu backend', async (t) => {
   if (await skipped(t)) return;
   const make = () =>
-    new hl.Sequential(
-      new hl.Conv2d(2, 4, 3, { stride: 2, padding: 1 }),
-      new hl.BatchNorm2d(4),
-      new hl.ReLU(),
-      new hl.Flatten(),
-      new hl.Linear(4 * 3 * 3, 1),
-    );
+    new hl.Sequential(new hl.Conv2d(2, 4, 3, { stride: 2, padding: 1 }), new hl.BatchNorm2d(4), new hl.ReLU(), new hl.Flatten(), new hl.Linear(4 * 3 * 3, 1));
   const init = await initialState(make, 2);
   const x = data([3, 2, 6, 6], 21);
   const y = { shape: [3, 1], data: Float32Array.from([1, 0, 1]) };
@@ -194,11 +188,17 @@ test('webgpu: dataSync, arraySync and data() read GPU tensors; a GPU tensor coun
   if (await skipped(t)) return;
   await hl.useBackend('webgpu');
   const startCount = tf.memory().numTensors;
-  const a = tf.tensor2d([[1, 2], [3, 4]]);
+  const a = tf.tensor2d([
+    [1, 2],
+    [3, 4],
+  ]);
   const b = tf.matMul(a, a);
   assert.deepEqual(Array.from(b.dataSync()), [7, 10, 15, 22]);
   const c = tf.add(b, 1);
-  assert.deepEqual(c.arraySync(), [[8, 11], [16, 23]]);
+  assert.deepEqual(c.arraySync(), [
+    [8, 11],
+    [16, 23],
+  ]);
   const d = tf.mul(c, 2);
   assert.deepEqual(Array.from(await d.data()), [16, 22, 32, 46]);
   tf.dispose([a, b, c, d]);
@@ -210,9 +210,32 @@ test('webgpu kernel repairs: reverse and pad of rank 5-6, reverse cumsum over a 
   const ops: Record<string, () => tf.Tensor> = {
     'reverse rank 6, axes [0, 2] (conv transpose)': () => tf.reverse(fromData([2, 3, 2, 3, 2, 2], 1), [0, 2]),
     'reverse rank 6, axes [0, 2, 4] (5 runs)': () => tf.reverse(fromData([2, 3, 2, 3, 2, 2], 2), [0, 2, 4]),
-    'pad rank 6 (dilated kernel)': () => tf.pad(fromData([2, 1, 3, 1, 2, 2], 3), [[0, 0], [0, 1], [0, 0], [0, 1], [0, 0], [0, 0]]),
-    'pad rank 6, every axis': () => tf.pad(fromData([2, 2, 2, 2, 2, 2], 4), [[1, 0], [0, 1], [1, 0], [0, 1], [1, 0], [0, 1]]),
-    'pad rank 5': () => tf.pad(fromData([2, 3, 1, 2, 2], 5), [[1, 0], [0, 0], [0, 2], [0, 0], [1, 1]]),
+    'pad rank 6 (dilated kernel)': () =>
+      tf.pad(fromData([2, 1, 3, 1, 2, 2], 3), [
+        [0, 0],
+        [0, 1],
+        [0, 0],
+        [0, 1],
+        [0, 0],
+        [0, 0],
+      ]),
+    'pad rank 6, every axis': () =>
+      tf.pad(fromData([2, 2, 2, 2, 2, 2], 4), [
+        [1, 0],
+        [0, 1],
+        [1, 0],
+        [0, 1],
+        [1, 0],
+        [0, 1],
+      ]),
+    'pad rank 5': () =>
+      tf.pad(fromData([2, 3, 1, 2, 2], 5), [
+        [1, 0],
+        [0, 0],
+        [0, 2],
+        [0, 0],
+        [1, 1],
+      ]),
     'cumsum reverse, 200 long (gradient of cumsum)': () => tf.cumsum(fromData([3, 200], 6), 1, false, true),
     'cumsum reverse exclusive, axis 0': () => tf.cumsum(fromData([150, 3], 7), 0, true, true),
   };
@@ -236,21 +259,42 @@ test('webgpu kernel repairs: reverse and pad of rank 5-6, reverse cumsum over a 
   await hl.useBackend('webgpu');
   const x = tf.ones([4, 4, 4, 4, 4]);
   // tfjs-backend-webgpu 4.22 writes an invalid shader (vec5) for a rank-5 strided slice: an error, not zeros
-  assert.throws(() => tf.stridedSlice(x, [0, 1, 0, 1, 0], [4, 4, 4, 4, 4], [2, 1, 2, 1, 3]), /webgpu: the GPU rejected tfjs-backend-webgpu's StridedSliceProgram/);
+  assert.throws(
+    () => tf.stridedSlice(x, [0, 1, 0, 1, 0], [4, 4, 4, 4, 4], [2, 1, 2, 1, 3]),
+    /webgpu: the GPU rejected tfjs-backend-webgpu's StridedSliceProgram/,
+  );
   const y = tf.add(tf.ones([3]), 1);
   assert.deepEqual(Array.from(y.dataSync()), [2, 2, 2], 'the next operation runs normally');
   tf.dispose([x, y]);
 });
 
 test('axis merging for the repaired kernels', () => {
-  assert.deepEqual(mergeReverseAxes([2, 3, 2, 3, 2, 2], [0, 2]), [[2, true], [3, false], [2, true], [12, false]]);
+  assert.deepEqual(mergeReverseAxes([2, 3, 2, 3, 2, 2], [0, 2]), [
+    [2, true],
+    [3, false],
+    [2, true],
+    [12, false],
+  ]);
   assert.deepEqual(mergeReverseAxes([2, 1, 3], [0, 2]), [[6, true]]);
   assert.deepEqual(mergeReverseAxes([1, 1], [0]), [[1, false]]);
-  assert.deepEqual(mergePadAxes([3, 1, 4, 1, 2, 5], [[0, 0], [0, 1], [0, 0], [0, 1], [0, 0], [0, 0]]), [
-    { size: 3, pad: [0, 0] },
-    { size: 4, pad: [0, 4] },
-    { size: 10, pad: [0, 10] },
-  ]);
+  assert.deepEqual(
+    mergePadAxes(
+      [3, 1, 4, 1, 2, 5],
+      [
+        [0, 0],
+        [0, 1],
+        [0, 0],
+        [0, 1],
+        [0, 0],
+        [0, 0],
+      ],
+    ),
+    [
+      { size: 3, pad: [0, 0] },
+      { size: 4, pad: [0, 4] },
+      { size: 10, pad: [0, 10] },
+    ],
+  );
 });
 
 test('device report: the backend, why, and a reason for every backend passed over', async (t) => {
@@ -304,7 +348,10 @@ test('device report without the GPU packages: tensorflow and webgpu say why they
     assert.equal(hl.device().backend, 'tensorflow'); // tfjs-node(-gpu) is installed here
   } catch (e) {
     // tfjs-node(-gpu) cannot install on CI (its install downloads libtensorflow)
-    assert.match((e as Error).message, /'tensorflow' backend cannot start: @tensorflow\/tfjs-node-gpu: (not installed: npm install @tensorflow\/tfjs-node-gpu|failed)/);
+    assert.match(
+      (e as Error).message,
+      /'tensorflow' backend cannot start: @tensorflow\/tfjs-node-gpu: (not installed: npm install @tensorflow\/tfjs-node-gpu|failed)/,
+    );
   }
   await hl.useBackend('cpu');
   if (!webgpuInstalled()) {

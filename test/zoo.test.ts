@@ -130,7 +130,9 @@ test('parameter counts and state-dict keys and shapes match PyTorch for every ca
   assert.deepEqual(cnn.stateDict()['dense_layers.0.0.weight'].shape, [64, 5504], 'flatten 5504 -> 64');
   cnn.dispose();
   const ae = modelOf(byName('ae_mlp_spec_2023'));
-  const widths = Object.entries(ae.stateDict()).filter(([k]) => /^encoder_layers\.\d+\.0\.weight$/.test(k)).map(([, t]) => t.shape[0]);
+  const widths = Object.entries(ae.stateDict())
+    .filter(([k]) => /^encoder_layers\.\d+\.0\.weight$/.test(k))
+    .map(([, t]) => t.shape[0]);
   assert.deepEqual(widths, [512, 256, 128, 64, 32], 'encoder 49-512-256-128-64-32');
   assert.deepEqual(ae.stateDict()['dense_layers.0.0.weight'].shape, [512, 32], 'prediction 32 -> 512');
   ae.dispose();
@@ -266,7 +268,12 @@ testOnBackends('aegan task: gen_update, dis_update and the logging pass follow P
         assertClose(r.losses.loss_dis, want.loss_dis, TRAIN_TOL, `${where} loss_dis`);
         const logged = [r.losses.loss_recon_x, r.losses.loss_recon_y, r.losses.loss_pred_x, r.losses.loss_pred_y];
         assertClose(logged, want.parts, TRAIN_TOL, `${where} logged losses`);
-        assertClose(r.losses.loss, want.parts.reduce((s: number, v: number) => s + v, 0), TRAIN_TOL, `${where} loss`);
+        assertClose(
+          r.losses.loss,
+          want.parts.reduce((s: number, v: number) => s + v, 0),
+          TRAIN_TOL,
+          `${where} loss`,
+        );
         assert.deepEqual(r.pred!.shape, [6, 7], 'y predicted from x for the metrics');
         tf.dispose([r.pred!, r.target!, batch.x, batch.y]);
       });
@@ -283,7 +290,10 @@ test("mlp and lstm state-dict keys are XANESNET's (dense_layers.<last>.0.*, fc.*
   const keys = Object.keys(mlp.stateDict());
   assert.deepEqual(keys.slice(-2), ['dense_layers.4.0.weight', 'dense_layers.4.0.bias'], 'the output Linear sits in its own Sequential, as in XANESNET');
   const lstm = modelOf(byName('lstm_spec_2023'));
-  assert.deepEqual(Object.keys(lstm.stateDict()).filter((k) => !k.startsWith('lstm.')), ['fc.0.weight', 'fc.0.bias', 'fc.1.weight', 'fc.3.weight', 'fc.3.bias']);
+  assert.deepEqual(
+    Object.keys(lstm.stateDict()).filter((k) => !k.startsWith('lstm.')),
+    ['fc.0.weight', 'fc.0.bias', 'fc.1.weight', 'fc.3.weight', 'fc.3.bias'],
+  );
   // A state dict saved by hyperlab before the change (old keys) loads strictly, with one note.
   const before = tf.memory().numTensors;
   const warnings: string[] = [];
@@ -291,7 +301,11 @@ test("mlp and lstm state-dict keys are XANESNET's (dense_layers.<last>.0.*, fc.*
   console.warn = (m: string) => warnings.push(String(m));
   try {
     for (const [m, rename, back] of [
-      [mlp, (k: string) => k.replace(/^dense_layers\.4\.0\./, 'dense_layers.4.'), (k: string) => k.replace(/^dense_layers\.4\.(weight|bias)$/, 'dense_layers.4.0.$1')],
+      [
+        mlp,
+        (k: string) => k.replace(/^dense_layers\.4\.0\./, 'dense_layers.4.'),
+        (k: string) => k.replace(/^dense_layers\.4\.(weight|bias)$/, 'dense_layers.4.0.$1'),
+      ],
       [lstm, (k: string) => k.replace(/^fc\./, 'dense_layers.'), (k: string) => k.replace(/^dense_layers\./, 'fc.')],
     ] as const) {
       const fresh = Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [rename(k), tf.add(t, 1)]));
@@ -326,7 +340,13 @@ test('n_hl 1 builds the documented single dense layer and warns what XANESNET wo
   } finally {
     console.warn = warn;
   }
-  assert.deepEqual(Object.entries(m.stateDict()).map(([k, t]) => [k, t.shape]), [['dense_layers.0.0.weight', [5, 7]], ['dense_layers.0.0.bias', [5]]]);
+  assert.deepEqual(
+    Object.entries(m.stateDict()).map(([k, t]) => [k, t.shape]),
+    [
+      ['dense_layers.0.0.weight', [5, 7]],
+      ['dense_layers.0.0.bias', [5]],
+    ],
+  );
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /Linear\(7, 5\)/, 'says what hyperlab builds');
   assert.match(warnings[0], /Linear\(int\(16 \/ 0\.5\) = 32, 5\) and fail on its first forward pass/, 'says what the original would do');
@@ -372,7 +392,10 @@ testOnBackends('lstm: intended (each sample a length-1 sequence) and original (t
     // Original: the last sample of the batch sees the others through the recurrence.
     const last = orig.forward(x.slice([4, 0], [1, c.nIn]));
     const inBatch = Array.from(b.slice([4, 0], [1, c.nOut]).dataSync());
-    assert.ok(Array.from(last.dataSync()).some((v, i) => Math.abs(v - inBatch[i]) > 1e-4), 'original: row 4 depends on rows 0-3');
+    assert.ok(
+      Array.from(last.dataSync()).some((v, i) => Math.abs(v - inBatch[i]) > 1e-4),
+      'original: row 4 depends on rows 0-3',
+    );
     // A batch of one is a sequence of length 1 either way.
     assertClose(b0, Array.from(a0.dataSync()), F32, 'batch of one: same output');
     tf.dispose([a, b, a0, b0, last]);
@@ -382,14 +405,18 @@ testOnBackends('lstm: intended (each sample a length-1 sequence) and original (t
   orig.dispose();
 });
 
-test('ae_cnn decoder lengths: the decoder ends at the input length; XANESNET\'s padding rule is wrong only for T > target', async () => {
+test("ae_cnn decoder lengths: the decoder ends at the input length; XANESNET's padding rule is wrong only for T > target", async () => {
   await hl.useBackend('cpu');
   // T < target: output_padding (XANESNET and hyperlab agree)
   assert.deepEqual(decoderPadding(23, 24, 2), { padding: 0, outputPadding: 1, crop: 0 });
   assert.deepEqual(decoderPadding(23, 24, 2, true), { padding: 0, outputPadding: 1, crop: 0 });
   // T > target: XANESNET's padding = T - target gives T - 2 (T - target); hyperlab's rule gives target.
   const out = (T: number, p: { padding: number; outputPadding: number; crop: number }) => T - 2 * p.padding + p.outputPadding - p.crop;
-  for (const [T, target] of [[9, 7], [10, 7], [12, 11]]) {
+  for (const [T, target] of [
+    [9, 7],
+    [10, 7],
+    [12, 11],
+  ]) {
     assert.equal(out(T, decoderPadding(T, target, 2)), target, `hyperlab: ${T} -> ${target}`);
     assert.equal(out(T, decoderPadding(T, target, 2, true)), 2 * target - T, `XANESNET: ${T} -> ${2 * target - T}`);
   }
@@ -410,8 +437,21 @@ test('ae_cnn decoder lengths: the decoder ends at the input length; XANESNET\'s 
           const [recon, pred] = hl.noGrad(() => m.forward(x));
           assert.deepEqual(recon.shape, [2, L], `L ${L} k ${k} s ${s} n ${n}`);
           assert.deepEqual(pred.shape, [2, 3]);
-          const o = new XanesAECNN({ nIn: L, nOut: 3, numConvLayers: n, outChannel: 2, channelMul: 2, kernelSize: k, stride: s, hiddenSize: 4, originalPadding: true });
-          assert.deepEqual(Object.entries(o.stateDict()).map(([kk, t]) => [kk, t.shape]), Object.entries(m.stateDict()).map(([kk, t]) => [kk, t.shape]));
+          const o = new XanesAECNN({
+            nIn: L,
+            nOut: 3,
+            numConvLayers: n,
+            outChannel: 2,
+            channelMul: 2,
+            kernelSize: k,
+            stride: s,
+            hiddenSize: 4,
+            originalPadding: true,
+          });
+          assert.deepEqual(
+            Object.entries(o.stateDict()).map(([kk, t]) => [kk, t.shape]),
+            Object.entries(m.stateDict()).map(([kk, t]) => [kk, t.shape]),
+          );
           assert.equal(o.toString(), m.toString(), 'both rules build the same layers here');
           tf.dispose([x, recon, pred]);
           m.dispose();
@@ -424,7 +464,11 @@ test('ae_cnn decoder lengths: the decoder ends at the input length; XANESNET\'s 
 
 test('kernel_init / bias_init touch Linear and Conv layers only: LSTM, BatchNorm and PReLU keep their defaults', async () => {
   await hl.useBackend('cpu');
-  for (const [type, params] of [['lstm', { hidden_size: 3, hidden_out_size: 4 }], ['cnn', { out_channel: 2, hidden_size: 4, num_conv_layers: 1 }], ['ae_cnn', { out_channel: 2, hidden_size: 4, num_conv_layers: 2 }]] as const) {
+  for (const [type, params] of [
+    ['lstm', { hidden_size: 3, hidden_out_size: 4 }],
+    ['cnn', { out_channel: 2, hidden_size: 4, num_conv_layers: 1 }],
+    ['ae_cnn', { out_channel: 2, hidden_size: 4, num_conv_layers: 2 }],
+  ] as const) {
     const m = buildModel(type, params, { nIn: 9, nOut: 2 });
     const before = Object.fromEntries(Object.entries(m.stateDict()).map(([k, t]) => [k, Array.from(t.dataSync())]));
     initWeights(m, 'ones', 'zeros');
@@ -435,7 +479,11 @@ test('kernel_init / bias_init touch Linear and Conv layers only: LSTM, BatchNorm
       for (const [k, t] of own) {
         const key = name ? `${name}.${k}` : k;
         const now = Array.from(t.dataSync());
-        if (touched) assert.ok(now.every((v) => v === (k === 'weight' ? 1 : 0)), `${type} ${key} initialised`);
+        if (touched)
+          assert.ok(
+            now.every((v) => v === (k === 'weight' ? 1 : 0)),
+            `${type} ${key} initialised`,
+          );
         else assert.deepEqual(now, before[key], `${type} ${key} keeps its default`);
       }
     }
@@ -449,10 +497,19 @@ test('errors say what is wrong and what to do', async () => {
     () => buildModel('cnn', { kernel_size: 5, stride: 1, num_conv_layers: 3 }, { nIn: 12, nOut: 3 }),
     /cnn: conv layer 3 of 3 gets a length-4 input, shorter than kernel_size 5, so it has no output \(lengths so far: 12 -> 8 -> 4, stride 1\)\. Lower kernel_size, stride or num_conv_layers/,
   );
-  assert.throws(() => buildModel('ae_cnn', { kernel_size: 7, stride: 3, num_conv_layers: 2 }, { nIn: 10, nOut: 3 }), /ae_cnn: conv layer 2 of 2 gets a length-2 input/);
-  assert.throws(() => buildModel('ae_mlp', { hidden_size: 8, num_hidden_layers: 5, shrink_rate: 0.25 }, { nIn: 10, nOut: 3 }), /ae_mlp: the last hidden layer would have int\(8 \* 0\.25\^4\) = 0 units/);
+  assert.throws(
+    () => buildModel('ae_cnn', { kernel_size: 7, stride: 3, num_conv_layers: 2 }, { nIn: 10, nOut: 3 }),
+    /ae_cnn: conv layer 2 of 2 gets a length-2 input/,
+  );
+  assert.throws(
+    () => buildModel('ae_mlp', { hidden_size: 8, num_hidden_layers: 5, shrink_rate: 0.25 }, { nIn: 10, nOut: 3 }),
+    /ae_mlp: the last hidden layer would have int\(8 \* 0\.25\^4\) = 0 units/,
+  );
   assert.throws(() => buildModel('lstm', { hidden_size: 0 }, { nIn: 10, nOut: 3 }), /lstm: hidden_size must be a positive integer, got 0/);
-  assert.throws(() => buildModel('aegan_mlp', { num_hidden_layers_dis: 0 }, { nIn: 10, nOut: 3 }), /aegan_mlp: num_hidden_layers_dis must be a positive integer/);
+  assert.throws(
+    () => buildModel('aegan_mlp', { num_hidden_layers_dis: 0 }, { nIn: 10, nOut: 3 }),
+    /aegan_mlp: num_hidden_layers_dis must be a positive integer/,
+  );
   const cnn = buildModel('cnn', { out_channel: 2, hidden_size: 4 }, { nIn: 12, nOut: 3 });
   const x = tf.ones([2, 13]);
   assert.throws(() => cnn.forward(x), /cnn: expected input of shape \(batch, 12\), got \[2,13\]/);
@@ -561,7 +618,11 @@ hyperparams: {batch_size: 16, lr_gen: 0.003, lr_dis: 0.001, epochs: 3, optim_fn:
   loss_gen: {loss_fn: mse, loss_args: null}, loss_dis: {loss_fn: bce, loss_args: null}}
 hyperlab: {original_bugs: [aegan_double_sigmoid]}
 `;
-  for (const [name, text] of [['xanes_lstm_reverse', lstm], ['xanes_ae_cnn_reverse', aeCnn], ['xanes_aegan_reverse', aegan]]) {
+  for (const [name, text] of [
+    ['xanes_lstm_reverse', lstm],
+    ['xanes_ae_cnn_reverse', aeCnn],
+    ['xanes_aegan_reverse', aegan],
+  ]) {
     const h = await train(text, name, 3);
     assertFalls(h, name);
   }

@@ -12,7 +12,9 @@ function writeOrSay(file: string, how: 'w' | 'a', text: string): void {
     if (how === 'w') fs.writeFileSync(file, text);
     else fs.appendFileSync(file, text);
   } catch (err) {
-    throw new Error(`could not write ${file}: ${(err as Error).message} (free disk space or fix the folder's permissions, then rerun to resume)`, { cause: err });
+    throw new Error(`could not write ${file}: ${(err as Error).message} (free disk space or fix the folder's permissions, then rerun to resume)`, {
+      cause: err,
+    });
   }
 }
 

@@ -121,7 +121,10 @@ export class EarlyStopping extends MonitorCallback {
   getState(): unknown {
     const weights = this.bestWeights
       ? Object.fromEntries(
-          Object.entries(this.bestWeights).map(([k, t]) => [k, { shape: t.shape, dtype: t.dtype, data: Buffer.from(new Float32Array(t.dataSync()).buffer).toString('base64') }]),
+          Object.entries(this.bestWeights).map(([k, t]) => [
+            k,
+            { shape: t.shape, dtype: t.dtype, data: Buffer.from(new Float32Array(t.dataSync()).buffer).toString('base64') },
+          ]),
         )
       : null;
     return { wait: this.wait, best: String(this.best), bestEpoch: this.bestEpoch, stoppedEpoch: this.stoppedEpoch, weights };

@@ -82,7 +82,9 @@ export class ModelCheckpoint extends MonitorCallback {
       else if (n > this.historyRows) fs.appendFileSync(file, Array.from({ length: n - this.historyRows }, (_, i) => row(this.historyRows! + i)).join(''));
     } catch (err) {
       this.historyRows = null; // rewrite it whole next time
-      throw new Error(`could not write ${file}: ${(err as Error).message} (free disk space or fix the folder's permissions, then rerun to resume)`, { cause: err });
+      throw new Error(`could not write ${file}: ${(err as Error).message} (free disk space or fix the folder's permissions, then rerun to resume)`, {
+        cause: err,
+      });
     }
     this.historyRows = n;
     return n;
@@ -215,9 +217,16 @@ const decodeNumber = (v: unknown) => (v === 'NaN' ? NaN : v === 'Infinity' ? Inf
 /** The first `ref.epochs` epochs of the history file in the checkpoints folder above `dir`. */
 function readHistory(dir: string, ref: HistoryRef): Record<string, (number | string)[]> {
   const file = path.join(path.dirname(dir), ref.historyFile);
-  const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()) : [];
+  const lines = fs.existsSync(file)
+    ? fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim())
+    : [];
   if (lines.length < ref.epochs) {
-    throw new Error(`resume: ${dir} needs the first ${ref.epochs} epochs of ${file}, which holds ${lines.length}; the history file is damaged or missing: resume with --resume-from best or start over with --restart`);
+    throw new Error(
+      `resume: ${dir} needs the first ${ref.epochs} epochs of ${file}, which holds ${lines.length}; the history file is damaged or missing: resume with --resume-from best or start over with --restart`,
+    );
   }
   const rows = lines.slice(0, ref.epochs).map((l, i) => {
     try {
@@ -235,7 +244,8 @@ function readHistory(dir: string, ref: HistoryRef): Record<string, (number | str
 export function resumeTrainer(trainer: Trainer, dir: string): { epoch: number } {
   const { extra } = restoreCheckpoint(dir, { model: trainer.model });
   const state = extra.trainer as TrainerState | undefined;
-  if (!state) throw new Error(`resume: ${dir} holds weights but no trainer state (it was not written by ModelCheckpoint); load it with restoreCheckpoint instead`);
+  if (!state)
+    throw new Error(`resume: ${dir} holds weights but no trainer state (it was not written by ModelCheckpoint); load it with restoreCheckpoint instead`);
   const ref = state.history as unknown as Partial<HistoryRef>;
   if (ref && typeof ref.historyFile === 'string') (state as { history: unknown }).history = readHistory(dir, ref as HistoryRef);
   trainer.setState(state);

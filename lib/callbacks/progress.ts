@@ -38,15 +38,13 @@ export class ProgressBar extends Callback {
     this.batches = 0;
     this.lossSum = 0;
     if (!this.interactive) return;
-    this.bar = new SingleBar(
-      {
-        format: `epoch ${epoch + 1}/${this.trainer.targetEpochs} [{bar}] {value}/{total} batches  loss {loss}  {rate} batch/s  ETA {eta_formatted}`,
-        stream: this.stream,
-        hideCursor: true,
-        clearOnComplete: true,
-        etaBuffer: 20,
-      },
-    );
+    this.bar = new SingleBar({
+      format: `epoch ${epoch + 1}/${this.trainer.targetEpochs} [{bar}] {value}/{total} batches  loss {loss}  {rate} batch/s  ETA {eta_formatted}`,
+      stream: this.stream,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 20,
+    });
     this.bar.start(this.trainer.batchesPerEpoch ?? 0, 0, { loss: '-', rate: '-' });
   }
 

@@ -32,13 +32,12 @@ export function registerDevice(program: Command): void {
     .addHelpText(
       'after',
       '\nOrder when none is named: tensorflow (tfjs-node-gpu, CUDA) > webgpu on a real GPU > tensorflow (tfjs-node)' +
-        ' > wasm with native kernels > wasm > cpu.\nHYPERLAB_BACKEND=<name> or the run file\'s `hyperlab: {backend: <name>}` picks one;' +
+        " > wasm with native kernels > wasm > cpu.\nHYPERLAB_BACKEND=<name> or the run file's `hyperlab: {backend: <name>}` picks one;" +
         ' HYPERLAB_WEBGPU_SOFTWARE=1 lets webgpu use the software adapter.',
     )
     .action(async (opts: { backend?: string; json?: boolean }) => {
-      const report = opts.backend && opts.backend !== 'auto'
-        ? await useBackend(opts.backend as BackendName, 'asked for on the command line')
-        : await autoBackend();
+      const report =
+        opts.backend && opts.backend !== 'auto' ? await useBackend(opts.backend as BackendName, 'asked for on the command line') : await autoBackend();
       if (opts.json) console.log(JSON.stringify(report, null, 2));
       else for (const line of formatDeviceReport(report)) console.log(line);
       if (report.backend === 'webgpu') await releaseWebGPU();

@@ -32,24 +32,37 @@ function labelOf(data: string | undefined): string {
 export function registerPredict(program: Command): void {
   program
     .command('predict')
-    .description("predict with a trained run: spectra in FDMNES format (or descriptors, one value per line), the MSE when targets exist")
+    .description('predict with a trained run: spectra in FDMNES format (or descriptors, one value per line), the MSE when targets exist')
     .argument('<run_dir>', 'the run directory hyperlab train printed (runs/<name>)')
-    .option('--data <what>', "'validation' (the run's validation split), 'test' (the embedded Fe K-edge test set), or a folder of .xyz (structure -> spectrum runs) or .txt spectra (spectrum -> structure runs)", 'validation')
+    .option(
+      '--data <what>',
+      "'validation' (the run's validation split), 'test' (the embedded Fe K-edge test set), or a folder of .xyz (structure -> spectrum runs) or .txt spectra (spectrum -> structure runs)",
+      'validation',
+    )
     .option('--targets <folder>', 'the targets for --data FOLDER (default: the paired folder, xyz_* <-> xanes_*)')
     .option('--checkpoint <which>', 'best or last', 'best')
     .option('--out <dir>', 'where to write (default: RUN_DIR/predictions/<data>-<checkpoint>, with -mc<n> for --mc-dropout)')
     .option('--overwrite', 'replace files in --out that an earlier hyperlab predict did not write')
     .option('--batch-size <n>', "samples per forward pass (default: the run's batch size)")
-    .option('--combine <how>', "a bootstrap or ensemble run's directory: 'mean' (the models' mean, written as <id>.txt, and std, as <id>.std.txt) or 'weight' (XANESNET's name: the same mean, no std)")
-    .option('--mc-dropout <n>', 'Monte Carlo dropout: n forward passes with dropout on (seeded with the run\'s seed); writes their mean and std like --combine mean')
+    .option(
+      '--combine <how>',
+      "a bootstrap or ensemble run's directory: 'mean' (the models' mean, written as <id>.txt, and std, as <id>.std.txt) or 'weight' (XANESNET's name: the same mean, no std)",
+    )
+    .option(
+      '--mc-dropout <n>',
+      "Monte Carlo dropout: n forward passes with dropout on (seeded with the run's seed); writes their mean and std like --combine mean",
+    )
     .option('--backend <name>', 'cpu or wasm (default: the fastest available)')
     .action(async (runDir: string, opts: PredictCliOptions) => {
       if (opts.checkpoint !== 'best' && opts.checkpoint !== 'last') throw new Error(`--checkpoint must be best or last, got '${opts.checkpoint}'`);
       const batchSize = opts.batchSize === undefined ? undefined : Number(opts.batchSize);
-      if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`--batch-size must be a positive whole number, got '${opts.batchSize}'`);
-      if (opts.combine !== undefined && opts.combine !== 'mean' && opts.combine !== 'weight') throw new Error(`--combine must be mean or weight, got '${opts.combine}'`);
+      if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize > 0))
+        throw new Error(`--batch-size must be a positive whole number, got '${opts.batchSize}'`);
+      if (opts.combine !== undefined && opts.combine !== 'mean' && opts.combine !== 'weight')
+        throw new Error(`--combine must be mean or weight, got '${opts.combine}'`);
       const mcDropout = opts.mcDropout === undefined ? undefined : Number(opts.mcDropout);
-      if (mcDropout !== undefined && !(Number.isInteger(mcDropout) && mcDropout >= 2)) throw new Error(`--mc-dropout must be a whole number of passes, at least 2, got '${opts.mcDropout}'`);
+      if (mcDropout !== undefined && !(Number.isInteger(mcDropout) && mcDropout >= 2))
+        throw new Error(`--mc-dropout must be a whole number of passes, at least 2, got '${opts.mcDropout}'`);
       openRunDir(runDir); // a wrong folder fails before the backend starts
       if (opts.backend) await useBackend(opts.backend as BackendName, 'asked for on the command line');
       else await autoBackend();

@@ -24,7 +24,13 @@ export function parseParam(spec: string): [string, SweepValue[]] {
   if (eq <= 0 || eq === spec.length - 1) {
     throw new Error(`--param '${spec}': write FIELD=VALUE1,VALUE2 (e.g. hyperparams.lr=1e-3,1e-2)`);
   }
-  return [spec.slice(0, eq), spec.slice(eq + 1).split(',').map(parseValue)];
+  return [
+    spec.slice(0, eq),
+    spec
+      .slice(eq + 1)
+      .split(',')
+      .map(parseValue),
+  ];
 }
 
 /** FIELD=MIN:MAX[:log][:int] -> [FIELD, range] */
@@ -53,22 +59,24 @@ export function registerSweep(program: Command): void {
     .option('--workers <n>', 'trials in parallel, each in its own process', '1')
     .option('--dir <folder>', 'where the trials and results go (default: sweeps/<run file name>)')
     .option('--parquet', 'also write results.parquet')
-    .action(async (runfile: string, o: { param: string[]; range: string[]; random?: string; seed: string; workers: string; dir?: string; parquet?: boolean }) => {
-      const params: SweepParams = Object.fromEntries([...o.param.map(parseParam), ...o.range.map(parseRange)]);
-      if (Object.keys(params).length === 0) throw new Error('sweep: give at least one --param FIELD=V1,V2 (or --range with --random)');
-      const dir = o.dir ?? path.join('sweeps', path.basename(runfile).replace(/\.ya?ml$/, ''));
-      const result = await sweep({
-        base: runfile,
-        method: o.random ? 'random' : 'grid',
-        n: o.random ? Number(o.random) : undefined,
-        seed: Number(o.seed),
-        params,
-        dir,
-        workers: Number(o.workers),
-      });
-      console.log(result.toString());
-      result.writeCsv();
-      if (o.parquet) result.writeParquet();
-      console.log(`results: ${path.join(dir, 'results.csv')}${o.parquet ? ` and ${path.join(dir, 'results.parquet')}` : ''}`);
-    });
+    .action(
+      async (runfile: string, o: { param: string[]; range: string[]; random?: string; seed: string; workers: string; dir?: string; parquet?: boolean }) => {
+        const params: SweepParams = Object.fromEntries([...o.param.map(parseParam), ...o.range.map(parseRange)]);
+        if (Object.keys(params).length === 0) throw new Error('sweep: give at least one --param FIELD=V1,V2 (or --range with --random)');
+        const dir = o.dir ?? path.join('sweeps', path.basename(runfile).replace(/\.ya?ml$/, ''));
+        const result = await sweep({
+          base: runfile,
+          method: o.random ? 'random' : 'grid',
+          n: o.random ? Number(o.random) : undefined,
+          seed: Number(o.seed),
+          params,
+          dir,
+          workers: Number(o.workers),
+        });
+        console.log(result.toString());
+        result.writeCsv();
+        if (o.parquet) result.writeParquet();
+        console.log(`results: ${path.join(dir, 'results.csv')}${o.parquet ? ` and ${path.join(dir, 'results.parquet')}` : ''}`);
+      },
+    );
 }

@@ -54,9 +54,21 @@ const USED_2024: Record<string, string[]> = {
   ae_cnn: ['hidden_size', 'num_conv_layers', 'out_channel', 'channel_mul', 'kernel_size', 'stride', 'dropout', 'activation'],
   lstm: ['hidden_size', 'hidden_out_size', 'num_layers', 'dropout', 'activation'],
   aegan_mlp: [
-    'hidden_size', 'num_hidden_layers_gen', 'num_hidden_layers_shared', 'num_hidden_layers_dis', 'activation',
+    'hidden_size',
+    'num_hidden_layers_gen',
+    'num_hidden_layers_shared',
+    'num_hidden_layers_dis',
+    'activation',
     // XANESNET 2024-03's names for the same, and its optimisers and losses (runspec.ts moves them).
-    'n_hl_gen', 'n_hl_shared', 'n_hl_dis', 'lr_gen', 'lr_dis', 'optim_fn_gen', 'optim_fn_dis', 'loss_gen', 'loss_dis',
+    'n_hl_gen',
+    'n_hl_shared',
+    'n_hl_dis',
+    'lr_gen',
+    'lr_dis',
+    'optim_fn_gen',
+    'optim_fn_dis',
+    'loss_gen',
+    'loss_dis',
   ],
 };
 
@@ -192,7 +204,9 @@ export function runFileProblems(raw: Record<string, any>, spec: RunSpec, where: 
   // ignores: accepted, with a note that it has no effect (here either).
   const aeReg = !isAegan && type.startsWith('ae_') && h.loss?.loss_reg_type && String(h.loss.loss_reg_type).toLowerCase() !== 'none';
   if (aeReg) {
-    notes.push(`${at(where, ['hyperparams', 'loss', 'loss_reg_type'])}: XANESNET trains its autoencoders without regularisation (it ignores loss_reg_type), and so does hyperlab: ${h.loss.loss_reg_type} has no effect on ${type}`);
+    notes.push(
+      `${at(where, ['hyperparams', 'loss', 'loss_reg_type'])}: XANESNET trains its autoencoders without regularisation (it ignores loss_reg_type), and so does hyperlab: ${h.loss.loss_reg_type} has no effect on ${type}`,
+    );
   }
   if (isAegan) {
     const genKey = h.loss_gen !== undefined ? 'loss_gen' : 'loss';

@@ -105,10 +105,15 @@ export function loadGuessFromRunFile(
     const lp = raw.loadguess_params ?? {};
     field = 'loadguess_params.model_dir';
     source = lp.model_dir;
-    if (!source) problems.push(`${at(where, ['load_guess'])}: load_guess is True but loadguess_params.model_dir is missing: give the run directory (runs/<name>) or .safetensors file of the model to start from`);
+    if (!source)
+      problems.push(
+        `${at(where, ['load_guess'])}: load_guess is True but loadguess_params.model_dir is missing: give the run directory (runs/<name>) or .safetensors file of the model to start from`,
+      );
     for (const [t, key] of Object.entries(FREEZE_BLOCKS_2023)) {
       if (lp[key] !== undefined && t !== type) {
-        problems.push(`${at(where, ['loadguess_params', key])}: this block freezes parts of a ${t}, but the run trains ${type}: use loadguess_params.${FREEZE_BLOCKS_2023[type]} (parts: ${parts.join(', ')})`);
+        problems.push(
+          `${at(where, ['loadguess_params', key])}: this block freezes parts of a ${t}, but the run trains ${type}: use loadguess_params.${FREEZE_BLOCKS_2023[type]} (parts: ${parts.join(', ')})`,
+        );
       }
     }
     const block = lp[FREEZE_BLOCKS_2023[type]] ?? {};
@@ -116,16 +121,22 @@ export function loadGuessFromRunFile(
       const flag = block[`freeze_${part}`];
       const n = block[`n_freeze_${part}`];
       if (flag && n === undefined) {
-        problems.push(`${at(where, ['loadguess_params', FREEZE_BLOCKS_2023[type], `freeze_${part}`])}: freeze_${part} is True but n_freeze_${part} is missing: say how many of the first ${part} layers to freeze`);
+        problems.push(
+          `${at(where, ['loadguess_params', FREEZE_BLOCKS_2023[type], `freeze_${part}`])}: freeze_${part} is True but n_freeze_${part} is missing: say how many of the first ${part} layers to freeze`,
+        );
       }
       // freeze_<part>: False switches the part off, whatever n_freeze_<part> says (as in XANESNET).
       if (flag && n !== undefined) counts[part] = n;
     }
     if (lp.n_freeze !== undefined) {
       if (type !== 'lstm') {
-        problems.push(`${at(where, ['loadguess_params', 'n_freeze'])}: n_freeze is XANESNET's lstm rule; for ${type} use loadguess_params.${FREEZE_BLOCKS_2023[type]}`);
+        problems.push(
+          `${at(where, ['loadguess_params', 'n_freeze'])}: n_freeze is XANESNET's lstm rule; for ${type} use loadguess_params.${FREEZE_BLOCKS_2023[type]}`,
+        );
       } else if (lp.freeze_lstm_params !== undefined) {
-        problems.push(`${at(where, ['loadguess_params', 'n_freeze'])}: give either n_freeze (learn.py: all but the last 2 * n_freeze parameter tensors frozen) or freeze_lstm_params, not both`);
+        problems.push(
+          `${at(where, ['loadguess_params', 'n_freeze'])}: give either n_freeze (learn.py: all but the last 2 * n_freeze parameter tensors frozen) or freeze_lstm_params, not both`,
+        );
       } else {
         lstmTrailing = lp.n_freeze;
       }
@@ -135,14 +146,19 @@ export function loadGuessFromRunFile(
     const fp = raw.freeze_params ?? {};
     field = 'freeze_params.model_path';
     source = fp.model_path;
-    if (!source) problems.push(`${at(where, ['freeze'])}: freeze is True but freeze_params.model_path is missing: give the run directory (runs/<name>) or .safetensors file of the model to start from`);
+    if (!source)
+      problems.push(
+        `${at(where, ['freeze'])}: freeze is True but freeze_params.model_path is missing: give the run directory (runs/<name>) or .safetensors file of the model to start from`,
+      );
     for (const [key, n] of Object.entries(fp)) {
       if (key === 'model_path') continue;
       const part = key.slice(2);
       if (parts.includes(part)) counts[part] = n as number;
       else if ((n as number) > 0) {
         const hint = type === 'ae_cnn' && part === 'conv' ? " (XANESNET's ae_cnn has no conv_layers: its convolutions are the encoder layers, n_encoder)" : '';
-        problems.push(`${at(where, ['freeze_params', key])}: ${type} has no ${part} part to freeze${hint}; its parts: ${parts.map((p) => `n_${p}`).join(', ')}`);
+        problems.push(
+          `${at(where, ['freeze_params', key])}: ${type} has no ${part} part to freeze${hint}; its parts: ${parts.map((p) => `n_${p}`).join(', ')}`,
+        );
       }
     }
   }

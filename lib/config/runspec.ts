@@ -81,8 +81,17 @@ function runHash(raw: Record<string, any>): string {
     if (Object.keys(defining.hyperlab).length === 0) delete defining.hyperlab;
   }
   const canonical = (v: any): any =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(canonical(defining))).digest('hex').slice(0, 8);
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, canonical(v[k])]),
+        )
+      : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(defining)))
+    .digest('hex')
+    .slice(0, 8);
 }
 
 const modes2023: Record<string, RunSpec['mode']> = { aegan: 'train_aegan', aegan_mlp: 'train_aegan' };
@@ -133,9 +142,16 @@ function xanesRunSpec(p: ParsedRunFile, x: XanesPieces): RunSpec {
       standardScaler: x.standardScaler,
       fourier: x.fourier,
       augment: x.augment
-        ? { type: String(x.augment.type).toLowerCase() as 'random_noise' | 'random_combination', mult: x.augment.augment_mult ?? 1, mean: x.augment.normal_mean ?? 0, sd: x.augment.normal_sd ?? 0.1 }
+        ? {
+            type: String(x.augment.type).toLowerCase() as 'random_noise' | 'random_combination',
+            mult: x.augment.augment_mult ?? 1,
+            mean: x.augment.normal_mean ?? 0,
+            sd: x.augment.normal_sd ?? 0.1,
+          }
         : null,
-      kfold: r.kfold ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: x.kfoldSeed, loss: loss2023(r.kfold_params?.loss) } : null,
+      kfold: r.kfold
+        ? { nSplits: r.kfold_params?.n_splits ?? 5, nRepeats: r.kfold_params?.n_repeats ?? 1, seed: x.kfoldSeed, loss: loss2023(r.kfold_params?.loss) }
+        : null,
       bootstrap: r.bootstrap ? { nBoot: r.bootstrap_params?.n_boot, nSize: r.bootstrap_params?.n_size, seeds: x.bootstrapSeeds ?? [] } : null,
       ensemble: r.ensemble ? { nEns: r.ensemble_params?.n_ens, seeds: x.ensembleSeeds ?? [] } : null,
       modelEval: x.modelEval,
@@ -170,9 +186,13 @@ function fromXanes2023(p: ParsedRunFile): RunSpec {
   const r = p.raw;
   const h = r.hyperparams;
   const hl = r.hyperlab ?? {};
-  const type = String(hl.model ?? h.model ?? '').toLowerCase().replace(/^aegan$/, 'aegan_mlp');
+  const type = String(hl.model ?? h.model ?? '')
+    .toLowerCase()
+    .replace(/^aegan$/, 'aegan_mlp');
   if (!type) {
-    throw new RunFileError(p.file, ['hyperparams.model is missing: name the model mode (mlp, cnn, ae_mlp, ae_cnn, aegan_mlp, lstm); XANESNET 2023 took it from --model_mode']);
+    throw new RunFileError(p.file, [
+      'hyperparams.model is missing: name the model mode (mlp, cnn, ae_mlp, ae_cnn, aegan_mlp, lstm); XANESNET 2023 took it from --model_mode',
+    ]);
   }
   // 2023 names -> 2024 names (shared/specs/models-from-seeds.md, the rename table).
   const params: Record<string, any> = {
@@ -204,8 +224,8 @@ function fromXanes2023(p: ParsedRunFile): RunSpec {
     kfoldSeed: r.seed ?? 2021,
     weightSeed: h.weight_init_seed ?? null,
     epochs: r.epochs,
-    lr: isAegan ? h.lr_gen ?? 1e-3 : h.lr ?? 1e-3,
-    optimizer: String(isAegan ? h.optim_fn_gen ?? 'adam' : h.optim_fn ?? 'adam').toLowerCase(),
+    lr: isAegan ? (h.lr_gen ?? 1e-3) : (h.lr ?? 1e-3),
+    optimizer: String(isAegan ? (h.optim_fn_gen ?? 'adam') : (h.optim_fn ?? 'adam')).toLowerCase(),
     loss: loss2023(isAegan ? h.loss_gen : h.loss),
     dis: isAegan ? { lr: h.lr_dis ?? 1e-4, optimizer: String(h.optim_fn_dis ?? 'adam').toLowerCase(), loss: loss2023(h.loss_dis, 'bce') } : null,
     scheduler: r.lr_scheduler?.scheduler ? { type: String(r.lr_scheduler.scheduler_type).toLowerCase(), params: r.lr_scheduler.scheduler_param ?? {} } : null,
@@ -230,7 +250,14 @@ function fromXanes2024(p: ParsedRunFile): RunSpec {
   const { n_hl_gen, n_hl_shared, n_hl_dis, lr_gen, lr_dis, optim_fn_gen, optim_fn_dis, loss_gen, loss_dis, ...modelParams } = r.model.params ?? {};
   const renamed = { num_hidden_layers_gen: n_hl_gen, num_hidden_layers_shared: n_hl_shared, num_hidden_layers_dis: n_hl_dis };
   for (const [k, v] of Object.entries(renamed)) if (v !== undefined && modelParams[k] === undefined) modelParams[k] = v;
-  const g = { lr_gen: lr_gen ?? h.lr_gen, lr_dis: lr_dis ?? h.lr_dis, optim_gen: optim_fn_gen ?? h.optim_fn, optim_dis: optim_fn_dis ?? h.optim_fn, loss_gen: loss_gen ?? h.loss_gen, loss_dis: loss_dis ?? h.loss_dis };
+  const g = {
+    lr_gen: lr_gen ?? h.lr_gen,
+    lr_dis: lr_dis ?? h.lr_dis,
+    optim_gen: optim_fn_gen ?? h.optim_fn,
+    optim_dis: optim_fn_dis ?? h.optim_fn,
+    loss_gen: loss_gen ?? h.loss_gen,
+    loss_dis: loss_dis ?? h.loss_dis,
+  };
   return xanesRunSpec(p, {
     type,
     params: modelParams,
@@ -241,11 +268,12 @@ function fromXanes2024(p: ParsedRunFile): RunSpec {
     kfoldSeed: r.kfold_params?.seed ?? h.seed ?? 2021,
     weightSeed: h.weight_seed ?? null,
     epochs: h.epochs,
-    lr: isAegan ? g.lr_gen ?? h.lr ?? 1e-3 : h.lr ?? 1e-3,
+    lr: isAegan ? (g.lr_gen ?? h.lr ?? 1e-3) : (h.lr ?? 1e-3),
     optimizer: String((isAegan ? g.optim_gen : h.optim_fn) ?? 'adam').toLowerCase(),
-    loss: loss2023(isAegan ? g.loss_gen ?? h.loss : h.loss),
+    loss: loss2023(isAegan ? (g.loss_gen ?? h.loss) : h.loss),
     dis: isAegan ? { lr: g.lr_dis ?? 1e-4, optimizer: String(g.optim_dis ?? 'adam').toLowerCase(), loss: loss2023(g.loss_dis, 'bce') } : null,
-    scheduler: r.lr_scheduler && r.scheduler_params ? (({ type: t, ...rest }) => ({ type: String(t ?? 'step').toLowerCase(), params: rest }))(r.scheduler_params) : null,
+    scheduler:
+      r.lr_scheduler && r.scheduler_params ? (({ type: t, ...rest }) => ({ type: String(t ?? 'step').toLowerCase(), params: rest }))(r.scheduler_params) : null,
     standardScaler: r.standardscaler ?? false,
     fourier: { enabled: r.fourier_transform ?? false, concat: r.fourier_params?.concat ?? false },
     augment: r.data_augment && r.augment_params ? (({ augment_params: nested, ...a }) => ({ ...(nested ?? {}), ...a }))(r.augment_params) : null,
@@ -289,7 +317,7 @@ function fromRaccoon(p: ParsedRunFile): RunSpec {
       newtonAugmentation: na,
       targetNoise: d.target_noise ?? 0,
       transforms: t.transforms ?? true,
-      slicing: (hl.original_bugs ?? []).includes('raccoon_slicing') ? 'seed' : d.slicing ?? 'axes',
+      slicing: (hl.original_bugs ?? []).includes('raccoon_slicing') ? 'seed' : (d.slicing ?? 'axes'),
       microBatch: t.micro_batch ?? 0,
     },
     train: {

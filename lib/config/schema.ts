@@ -42,7 +42,15 @@ const ciEnum = (values: string[]) => ({ type: 'string', ciEnum: values });
 export const AEGAN_PARTS = ['encoder1', 'encoder2', 'decoder1', 'decoder2', 'shared_encoder', 'shared_decoder', 'discrim1', 'discrim2'];
 
 /** A 2023 freeze block: freeze_<part>: bool and n_freeze_<part>: count for each part. */
-const freezeBlock = (parts: string[]) => obj(Object.fromEntries(parts.flatMap((p) => [[`freeze_${p}`, bool], [`n_freeze_${p}`, count]])));
+const freezeBlock = (parts: string[]) =>
+  obj(
+    Object.fromEntries(
+      parts.flatMap((p) => [
+        [`freeze_${p}`, bool],
+        [`n_freeze_${p}`, count],
+      ]),
+    ),
+  );
 
 const loss2023 = obj({
   loss_fn: ciEnum(LOSSES),
@@ -116,7 +124,10 @@ export const hyperlabBlock = obj({
   grad_clip: obj({ max_norm: num, value: num }),
   tensorboard: bool,
   progress: bool,
-  original_bugs: { type: 'array', items: ciEnum(['cosine', 'lstm_batch_sequence', 'aegan_double_sigmoid', 'ae_cnn_padding', 'xavier_normal', 'raccoon_slicing']) },
+  original_bugs: {
+    type: 'array',
+    items: ciEnum(['cosine', 'lstm_batch_sequence', 'aegan_double_sigmoid', 'ae_cnn_padding', 'xavier_normal', 'raccoon_slicing']),
+  },
 });
 
 export const xanesnet2023 = obj(
@@ -279,7 +290,11 @@ export const xanesnet2024 = obj(
     // XANESNET 2024's freeze (xanesnet/freeze.py): the model directory and n_<part> first layers to freeze.
     // `n__encoder2` is the spelling in XANESNET 2024's own inputs/in_aegan_mlp.yaml (with freeze: False);
     // with freeze: True it is refused (lib/config/load_guess.ts), as XANESNET fails on it too.
-    freeze_params: obj({ model_path: str, n__encoder2: count, ...Object.fromEntries(['dense', 'conv', 'lstm', 'encoder', 'decoder', ...AEGAN_PARTS].map((p) => [`n_${p}`, count])) }),
+    freeze_params: obj({
+      model_path: str,
+      n__encoder2: count,
+      ...Object.fromEntries(['dense', 'conv', 'lstm', 'encoder', 'decoder', ...AEGAN_PARTS].map((p) => [`n_${p}`, count])),
+    }),
     fourier_transform: bool,
     fourier_params: obj({ concat: bool }),
     standardscaler: bool,
@@ -316,7 +331,10 @@ export const raccoon = obj(
       },
       ['datafile', 'train_seeds', 'test_seeds'],
     ),
-    train_params: obj({ epochs: posInt, lr: num, log_dir: str, test_every: posInt, transforms: bool, micro_batch: { type: 'integer', minimum: 0 } }, ['epochs', 'lr']),
+    train_params: obj({ epochs: posInt, lr: num, log_dir: str, test_every: posInt, transforms: bool, micro_batch: { type: 'integer', minimum: 0 } }, [
+      'epochs',
+      'lr',
+    ]),
     hyperlab: hyperlabBlock,
   },
   ['model_params', 'data_params', 'train_params'],

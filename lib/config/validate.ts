@@ -41,7 +41,7 @@ const schemas = { 'xanesnet-2023': xanesnet2023, 'xanesnet-2024': xanesnet2024, 
 
 /** Which seed style a parsed run file is written in. */
 export function detectStyle(raw: Record<string, unknown>): RunStyle | null {
-  if ('model_params' in raw || 'data_params' in raw && typeof raw.data_params === 'object' || 'train_params' in raw) return 'raccoon';
+  if ('model_params' in raw || ('data_params' in raw && typeof raw.data_params === 'object') || 'train_params' in raw) return 'raccoon';
   if ('xyz_path' in raw || 'xanes_path' in raw) return 'xanesnet-2024';
   if ('x_path' in raw || 'y_path' in raw) return 'xanesnet-2023';
   return null;
@@ -118,7 +118,10 @@ export function parseRunFile(text: string, file = '<run file>'): ParsedRunFile {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
   if (doc.errors.length) {
-    throw new RunFileError(file, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]} (line ${e.linePos?.[0].line ?? '?'})`));
+    throw new RunFileError(
+      file,
+      doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]} (line ${e.linePos?.[0].line ?? '?'})`),
+    );
   }
   const raw = doc.toJS() as Record<string, any>;
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {

@@ -91,7 +91,10 @@ export class CubeDataset implements Dataset<CubeSample> {
     options: { nTrain: number; nTest: number } & Omit<CubeDatasetOptions, 'seeds'>,
   ): Promise<{ train: CubeDataset; test: CubeDataset; close(): void }> {
     const { nTrain, nTest, ...rest } = options;
-    for (const [k, v] of [['nTrain', nTrain], ['nTest', nTest]] as const) {
+    for (const [k, v] of [
+      ['nTrain', nTrain],
+      ['nTest', nTest],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`CubeDataset.openSplit: ${k} must be a non-negative integer, got ${v}`);
     }
     const f = await H5File.open(file);
@@ -161,7 +164,7 @@ export class CubeDataset implements Dataset<CubeSample> {
         const { name } = this.itemInfo(index);
         throw new Error(
           `${this.file.path}: dataset '${name}' holds ${v} at element ${offset + k} (${Number.isFinite(v) ? 'far beyond any density contrast' : 'not a number'}): ` +
-            'the file is damaged or not a cube file. Write it again (hyperlab\'s cube generator) or restore it from its source',
+            "the file is damaged or not a cube file. Write it again (hyperlab's cube generator) or restore it from its source",
         );
       }
     }

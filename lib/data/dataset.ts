@@ -63,7 +63,9 @@ function toColumn(name: string, input: FieldInput): Column {
     const data = new Float32Array(rows.length * width);
     rows.forEach((r, i) => {
       if (!Array.isArray(r) || r.length !== width) {
-        throw new Error(`ArrayDataset field '${name}': row ${i} has ${Array.isArray(r) ? r.length : 'no'} values, row 0 has ${width}; every row needs the same length`);
+        throw new Error(
+          `ArrayDataset field '${name}': row ${i} has ${Array.isArray(r) ? r.length : 'no'} values, row 0 has ${width}; every row needs the same length`,
+        );
       }
       data.set(r, i * width);
     });

@@ -38,7 +38,9 @@ export class H5Dataset implements Dataset {
       const [firstField, first] = Object.entries(arrays)[0];
       for (const [field, a] of Object.entries(arrays)) {
         if (a.shape[0] !== first.shape[0]) {
-          throw new Error(`${f.path}: dataset '${a.name}' (field '${field}') has ${a.shape[0]} rows but '${first.name}' (field '${firstField}') has ${first.shape[0]}; the fields must have the same first dimension`);
+          throw new Error(
+            `${f.path}: dataset '${a.name}' (field '${field}') has ${a.shape[0]} rows but '${first.name}' (field '${firstField}') has ${first.shape[0]}; the fields must have the same first dimension`,
+          );
         }
       }
       return new H5Dataset(f, arrays);

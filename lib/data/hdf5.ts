@@ -158,7 +158,10 @@ export class H5Array {
     try {
       data = this.ds.slice(ranges) as TypedArray;
     } catch (err) {
-      throw new Error(`${this.file.path}: reading dataset '${this.name}' failed (${hdf5Reason(err)}): the file is damaged or truncated; write or copy it again`, { cause: err });
+      throw new Error(
+        `${this.file.path}: reading dataset '${this.name}' failed (${hdf5Reason(err)}): the file is damaged or truncated; write or copy it again`,
+        { cause: err },
+      );
     }
     // A dataset hyperlab wrote carries its CRC-32C: a whole read is checked against it.
     if (ranges.length === 0) {
@@ -206,18 +209,25 @@ export class H5File {
   static async open(file: string): Promise<H5File> {
     const abs = path.resolve(file);
     if (!fs.existsSync(abs)) {
-      throw new Error(`HDF5 file not found: ${abs}${abs !== file ? ` (from '${file}', relative to ${process.cwd()})` : ''}. Check the path (e.g. data.path in the run file) or create the file first.`);
+      throw new Error(
+        `HDF5 file not found: ${abs}${abs !== file ? ` (from '${file}', relative to ${process.cwd()})` : ''}. Check the path (e.g. data.path in the run file) or create the file first.`,
+      );
     }
     if (!fs.statSync(abs).isFile()) throw new Error(`${abs} is a directory, not an HDF5 file; give the path of the .h5 file`);
     if (!hasHdf5Signature(abs)) {
-      throw new Error(`${abs} could not be opened as HDF5: it does not start with the HDF5 signature (is it a text file, another format, or an unfinished download?)`);
+      throw new Error(
+        `${abs} could not be opened as HDF5: it does not start with the HDF5 signature (is it a text file, another format, or an unfinished download?)`,
+      );
     }
     const h5 = await loadH5wasm();
     let handle: H5wFile;
     try {
       handle = new h5.File(abs, 'r');
     } catch (err) {
-      throw new Error(`${abs} could not be opened as HDF5 (${hdf5Reason(err)}): the file is damaged or truncated (an unfinished download or copy?); write or copy it again`, { cause: err });
+      throw new Error(
+        `${abs} could not be opened as HDF5 (${hdf5Reason(err)}): the file is damaged or truncated (an unfinished download or copy?); write or copy it again`,
+        { cause: err },
+      );
     }
     if (handle.file_id < 0n) {
       throw new Error(`${abs} could not be opened as HDF5: is it an HDF5 file (not, e.g., a text file or an unfinished download)?`);
@@ -253,7 +263,9 @@ export class H5File {
     const entity = this.handle.get(name);
     if (!(entity instanceof this.h5.Dataset)) {
       const kind = entity ? 'is a group, not a dataset' : 'is missing';
-      throw new Error(`${this.path}: dataset '${name}' ${kind}${expect.what ? ` (${expect.what})` : ''}. The file has ${this.describe()}. Check the dataset name in the run file.`);
+      throw new Error(
+        `${this.path}: dataset '${name}' ${kind}${expect.what ? ` (${expect.what})` : ''}. The file has ${this.describe()}. Check the dataset name in the run file.`,
+      );
     }
     const arr = new H5Array(this, name, entity);
     const shape = arr.shape;
@@ -262,7 +274,9 @@ export class H5File {
     const badShape = want && (shape.length !== want.length || want.some((d, i) => d !== null && d !== shape[i]));
     if (badRank || badShape) {
       const wanted = want ? fmtShape(want) : `${expect.rank} dimensions`;
-      throw new Error(`${this.path}: dataset '${name}' has shape ${fmtShape(shape)} (${arr.dtype}), expected ${wanted}${expect.what ? ` (${expect.what})` : ''}.`);
+      throw new Error(
+        `${this.path}: dataset '${name}' has shape ${fmtShape(shape)} (${arr.dtype}), expected ${wanted}${expect.what ? ` (${expect.what})` : ''}.`,
+      );
     }
     return arr;
   }

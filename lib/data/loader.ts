@@ -101,7 +101,9 @@ export class DataLoader<S extends Sample = Sample> implements Iterable<Batch>, A
       throw new Error('DataLoader.loadStateDict: expected {epoch, batch, generator} as returned by stateDict()');
     }
     if (state.batch < 0 || state.batch > this.length) {
-      throw new Error(`DataLoader.loadStateDict: batch ${state.batch} is outside this loader's ${this.length} batches per epoch; was the state saved with another dataset or batch size?`);
+      throw new Error(
+        `DataLoader.loadStateDict: batch ${state.batch} is outside this loader's ${this.length} batches per epoch; was the state saved with another dataset or batch size?`,
+      );
     }
     this.generator.setState(state.generator);
     this.epochStart = this.generator.getState();
@@ -149,7 +151,9 @@ export class DataLoader<S extends Sample = Sample> implements Iterable<Batch>, A
       for (const i of indices) {
         const s = this.dataset.get(i);
         if (s instanceof Promise) {
-          throw new Error('DataLoader: this dataset reads asynchronously (get() returns a Promise); iterate with `for await (const batch of loader)` or use forEachBatchAsync');
+          throw new Error(
+            'DataLoader: this dataset reads asynchronously (get() returns a Promise); iterate with `for await (const batch of loader)` or use forEachBatchAsync',
+          );
         }
         samples.push(s);
       }
@@ -222,7 +226,9 @@ export function collate(samples: Sample[]): Batch {
       const f = s[name];
       if (!f) throw new Error(`collate: sample ${k} of the batch has no field '${name}' (sample 0 has ${Object.keys(first).join(', ')})`);
       if (f.data.length !== size || f.shape.length !== shape.length || f.shape.some((d, j) => d !== shape[j])) {
-        throw new Error(`collate: field '${name}' of sample ${k} in the batch has shape [${f.shape}] (${f.data.length} values), sample 0 has [${shape}]; samples of a batch must have equal shapes`);
+        throw new Error(
+          `collate: field '${name}' of sample ${k} in the batch has shape [${f.shape}] (${f.data.length} values), sample 0 has [${shape}]; samples of a batch must have equal shapes`,
+        );
       }
       stacked.set(f.data, k * size);
     });

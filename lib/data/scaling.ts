@@ -178,7 +178,9 @@ export class StandardScaler {
 
   static fromJSON(json: StandardScalerJSON): StandardScaler {
     if (!json || json.type !== 'StandardScaler') {
-      throw new Error(`StandardScaler.fromJSON: expected an object with type 'StandardScaler' (from scaler.toJSON()), got ${JSON.stringify(json)?.slice(0, 80)}`);
+      throw new Error(
+        `StandardScaler.fromJSON: expected an object with type 'StandardScaler' (from scaler.toJSON()), got ${JSON.stringify(json)?.slice(0, 80)}`,
+      );
     }
     for (const key of ['mean', 'var', 'scale'] as const) {
       if (!Array.isArray(json[key]) || json[key].length !== json.nFeatures) {

@@ -54,7 +54,10 @@ export function splitSizes(n: number, testSize?: number, trainSize?: number): { 
   if (testSize === undefined && trainSize === undefined) testSize = 0.25;
   // A non-integer is a fraction in (0, 1); an integer is a count in [1, n - 1].
   const isFrac = (v: number) => !Number.isInteger(v);
-  for (const [name, v] of [['testSize', testSize], ['trainSize', trainSize]] as const) {
+  for (const [name, v] of [
+    ['testSize', testSize],
+    ['trainSize', trainSize],
+  ] as const) {
     if (v !== undefined && (isFrac(v) ? !(v > 0 && v < 1) : !(v > 0 && v < n))) {
       throw new Error(`${where}: ${name}=${v} must be a fraction in (0, 1) or a count in [1, ${n - 1}] for ${n} samples`);
     }
@@ -107,10 +110,7 @@ export interface ThreeWaySplit {
  * test / (validation + test). XANESNET seeds only the first split (random_state=42)
  * and leaves the second unseeded; here both draw from the one seeded generator.
  */
-export function trainValTestSplit(
-  n: number,
-  options: { fractions?: [number, number, number]; seed?: SeedLike } = {},
-): ThreeWaySplit {
+export function trainValTestSplit(n: number, options: { fractions?: [number, number, number]; seed?: SeedLike } = {}): ThreeWaySplit {
   checkCount(n, 'trainValTestSplit');
   const [tr, va, te] = options.fractions ?? [0.75, 0.15, 0.1];
   if (![tr, va, te].every((f) => f > 0 && f < 1) || Math.abs(tr + va + te - 1) > 1e-9) {
@@ -244,10 +244,12 @@ export function ensembleSeeds(count: number, options: { seeds?: number[]; seed?:
   if (!Number.isInteger(count) || count < 1) throw new Error(`ensembleSeeds: count must be a positive integer, got ${count}`);
   if (options.seeds) {
     const s = options.seeds;
-    if (s.length < count) throw new Error(`ensembleSeeds: ${count} models need ${count} seeds, the list has ${s.length} (${JSON.stringify(s)}); add seeds or lower the count`);
+    if (s.length < count)
+      throw new Error(`ensembleSeeds: ${count} models need ${count} seeds, the list has ${s.length} (${JSON.stringify(s)}); add seeds or lower the count`);
     if (!s.every(Number.isInteger)) throw new Error(`ensembleSeeds: seeds must be integers, got ${JSON.stringify(s)}`);
     const used = s.slice(0, count);
-    if (new Set(used).size !== used.length) throw new Error(`ensembleSeeds: the seeds ${JSON.stringify(used)} repeat a value, so two models would be identical`);
+    if (new Set(used).size !== used.length)
+      throw new Error(`ensembleSeeds: the seeds ${JSON.stringify(used)} repeat a value, so two models would be identical`);
     return used;
   }
   const g = generatorOf(options.seed, 'ensembleSeeds');

@@ -209,7 +209,9 @@ export function syntheticCubePair(seed: number, options: Omit<SyntheticCubeOptio
 export async function makeSyntheticCubes(file: string, options: SyntheticFileOptions): Promise<SyntheticFileInfo> {
   const seeds = typeof options.seeds === 'number' ? Array.from({ length: options.seeds }, (_, i) => i) : options.seeds.slice();
   if (seeds.length === 0 || !seeds.every((s) => Number.isInteger(s) && s >= 0) || new Set(seeds).size !== seeds.length) {
-    throw new Error(`makeSyntheticCubes(${file}): seeds must be a positive count or a list of distinct non-negative integers, got ${JSON.stringify(options.seeds)}`);
+    throw new Error(
+      `makeSyntheticCubes(${file}): seeds must be a positive count or a list of distinct non-negative integers, got ${JSON.stringify(options.seeds)}`,
+    );
   }
   const model = checkModel(options);
   const { standardise = true, quantum = 0, compression = 6, overwrite = false } = options;
@@ -295,7 +297,10 @@ if (require.main === module) {
     process.exit(2);
   }
   makeSyntheticCubes(file, { ...EMBEDDED_CUBES, overwrite: true }).then(
-    (info) => console.log(`wrote ${info.file}: ${info.seeds.length} seeds of ${info.size}^3 (mean ${info.mean.toExponential(3)}, std ${info.std.toExponential(3)} before standardising)`),
+    (info) =>
+      console.log(
+        `wrote ${info.file}: ${info.seeds.length} seeds of ${info.size}^3 (mean ${info.mean.toExponential(3)}, std ${info.std.toExponential(3)} before standardising)`,
+      ),
     (e) => {
       console.error((e as Error).message);
       process.exit(1);

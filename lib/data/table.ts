@@ -53,7 +53,9 @@ function formatOf(file: string, where: string): Format {
 function needPolars(what: string): typeof Polars {
   const pl = loadPolars();
   if (!pl) {
-    throw new Error(`${what} needs nodejs-polars, which did not load (${polarsError}). Install it with \`npm install nodejs-polars\` (on Linux x64 also nodejs-polars-linux-x64-gnu), or use CSV.`);
+    throw new Error(
+      `${what} needs nodejs-polars, which did not load (${polarsError}). Install it with \`npm install nodejs-polars\` (on Linux x64 also nodejs-polars-linux-x64-gnu), or use CSV.`,
+    );
   }
   return pl;
 }
@@ -100,7 +102,8 @@ export function readTable(file: string, options: { columns?: string[] } = {}): T
   }
   if (!options.columns) return table;
   const missing = options.columns.filter((c) => !(c in table.data));
-  if (missing.length) throw new Error(`readTable: ${abs} has no column ${missing.map((c) => `'${c}'`).join(', ')}; its columns are ${table.columns.join(', ')}`);
+  if (missing.length)
+    throw new Error(`readTable: ${abs} has no column ${missing.map((c) => `'${c}'`).join(', ')}; its columns are ${table.columns.join(', ')}`);
   return { columns: options.columns.slice(), nRows: table.nRows, data: Object.fromEntries(options.columns.map((c) => [c, table.data[c]])) };
 }
 
@@ -131,7 +134,8 @@ export function writeTable(file: string, columns: Record<string, ColumnInput>, o
   if (names.length === 0) throw new Error('writeTable: no columns to write');
   const n = columns[names[0]].length;
   for (const name of names) {
-    if (columns[name].length !== n) throw new Error(`writeTable: column '${name}' has ${columns[name].length} rows, '${names[0]}' has ${n}; all columns need the same length`);
+    if (columns[name].length !== n)
+      throw new Error(`writeTable: column '${name}' has ${columns[name].length} rows, '${names[0]}' has ${n}; all columns need the same length`);
   }
   if (fs.existsSync(abs) && !options.overwrite) throw new Error(`writeTable: ${abs} already exists; pass {overwrite: true} to replace it`);
   if (!fs.existsSync(path.dirname(abs))) throw new Error(`writeTable: the folder ${path.dirname(abs)} does not exist; create it first`);

@@ -47,16 +47,22 @@ export interface TableOptions {
 // Feature names as scikit-learn 1.2.1 gives them (the CSV files do not carry them).
 const IRIS_FEATURES = ['sepal length (cm)', 'sepal width (cm)', 'petal length (cm)', 'petal width (cm)'];
 const WINE_FEATURES = [
-  'alcohol', 'malic_acid', 'ash', 'alcalinity_of_ash', 'magnesium', 'total_phenols', 'flavanoids',
-  'nonflavanoid_phenols', 'proanthocyanins', 'color_intensity', 'hue', 'od280/od315_of_diluted_wines', 'proline',
+  'alcohol',
+  'malic_acid',
+  'ash',
+  'alcalinity_of_ash',
+  'magnesium',
+  'total_phenols',
+  'flavanoids',
+  'nonflavanoid_phenols',
+  'proanthocyanins',
+  'color_intensity',
+  'hue',
+  'od280/od315_of_diluted_wines',
+  'proline',
 ];
-const CANCER_MEASURES = ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactness', 'concavity',
-  'concave points', 'symmetry', 'fractal dimension'];
-const CANCER_FEATURES = [
-  ...CANCER_MEASURES.map((f) => `mean ${f}`),
-  ...CANCER_MEASURES.map((f) => `${f} error`),
-  ...CANCER_MEASURES.map((f) => `worst ${f}`),
-];
+const CANCER_MEASURES = ['radius', 'texture', 'perimeter', 'area', 'smoothness', 'compactness', 'concavity', 'concave points', 'symmetry', 'fractal dimension'];
+const CANCER_FEATURES = [...CANCER_MEASURES.map((f) => `mean ${f}`), ...CANCER_MEASURES.map((f) => `${f} error`), ...CANCER_MEASURES.map((f) => `worst ${f}`)];
 const DIABETES_FEATURES = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'];
 const DIGITS_FEATURES = Array.from({ length: 64 }, (_, i) => `pixel_${Math.floor(i / 8)}_${i % 8}`);
 
@@ -65,8 +71,7 @@ function tableFile(name: string, opts: TableOptions): string {
   const file = path.join(dir, name);
   if (!fs.existsSync(file)) {
     throw new Error(
-      `table file ${file} is missing: expected scikit-learn's ${name} there ` +
-        `(hyperlab ships it in datasets/tables/, see datasets/README.md)`,
+      `table file ${file} is missing: expected scikit-learn's ${name} there ` + `(hyperlab ships it in datasets/tables/, see datasets/README.md)`,
     );
   }
   return file;
@@ -144,9 +149,7 @@ function loadHeaderedCsv(name: string, fileName: string, featureNames: string[],
   const nFeatures = Number(header[1]);
   const classNames = header.slice(2);
   if (!Number.isInteger(nSamples) || !Number.isInteger(nFeatures) || nSamples <= 0 || nFeatures <= 0 || classNames.length === 0) {
-    throw new Error(
-      `${file}, line ${rows[0].line}: expected the header \`n_samples,n_features,<class names...>\`, found "${rows[0].text}"`,
-    );
+    throw new Error(`${file}, line ${rows[0].line}: expected the header \`n_samples,n_features,<class names...>\`, found "${rows[0].text}"`);
   }
   const data = rows.slice(1);
   if (data.length !== nSamples) {
@@ -181,8 +184,16 @@ export function loadDigits(opts: TableOptions = {}): DataTable {
   if (rows.length === 0) throw new Error(`${file} is empty: expected rows of 64 pixel values then the digit`);
   const { x, y } = parseLabelledRows(rows, 64, 10, file, /,/);
   return {
-    name: 'digits', x, y, nSamples: rows.length, nFeatures: 64, featureNames: DIGITS_FEATURES,
-    classNames: Array.from({ length: 10 }, (_, i) => String(i)), task: 'classification', imageShape: [8, 8], files: [file],
+    name: 'digits',
+    x,
+    y,
+    nSamples: rows.length,
+    nFeatures: 64,
+    featureNames: DIGITS_FEATURES,
+    classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+    task: 'classification',
+    imageShape: [8, 8],
+    files: [file],
   };
 }
 
@@ -210,7 +221,13 @@ export function loadDiabetes(opts: TableOptions = {}): DataTable {
     y[i] = parseNumber(tt[0], `${targetFile}, line ${t.line}`);
   });
   return {
-    name: 'diabetes', x, y, nSamples: rows.length, nFeatures, featureNames: DIABETES_FEATURES, task: 'regression',
+    name: 'diabetes',
+    x,
+    y,
+    nSamples: rows.length,
+    nFeatures,
+    featureNames: DIABETES_FEATURES,
+    task: 'regression',
     files: [dataFile, targetFile],
   };
 }

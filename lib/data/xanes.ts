@@ -66,7 +66,9 @@ export function parseXyz(text: string, opts: XyzOptions = {}): Structure {
     const lineNo = i + 3;
     const line = lines[i + 2];
     if (line === undefined || line.trim() === '') {
-      throw new Error(`${src}: line 1 says ${nAtoms} atoms but only ${i} coordinate lines follow (line ${lineNo} is ${line === undefined ? 'missing' : 'blank'})`);
+      throw new Error(
+        `${src}: line 1 says ${nAtoms} atoms but only ${i} coordinate lines follow (line ${lineNo} is ${line === undefined ? 'missing' : 'blank'})`,
+      );
     }
     const tok = line.trim().split(/\s+/);
     if (tok.length < 4) throw new Error(`${src}, line ${lineNo}: expected "symbol_or_Z x y z", found "${line.trim()}"`);
@@ -178,7 +180,10 @@ function stems(dir: string, ext: string, what: string): string[] {
 
 function listSome(names: string[], ext: string): string {
   if (names.length === 0) return 'none';
-  const shown = names.slice(0, 8).map((n) => n + ext).join(', ');
+  const shown = names
+    .slice(0, 8)
+    .map((n) => n + ext)
+    .join(', ');
   return names.length > 8 ? `${shown} (and ${names.length - 8} more)` : shown;
 }
 
@@ -232,7 +237,15 @@ export function loadXanesDataset(
     y.set(sp.intensities, i * energies.length);
   });
   return {
-    ids, x, y, energies: energies!, nSamples: ids.length, nFeatures, nEnergies: energies!.length, descriptor: d, unmatched,
+    ids,
+    x,
+    y,
+    energies: energies!,
+    nSamples: ids.length,
+    nFeatures,
+    nEnergies: energies!.length,
+    descriptor: d,
+    unmatched,
   };
 }
 
@@ -251,11 +264,7 @@ export function xanesFeDirs(split: 'train' | 'test'): { xyzDir: string; xanesDir
 }
 
 /** The bundled Fe K-edge data, featurised with `descriptor`. */
-export function loadXanesFe(
-  split: 'train' | 'test',
-  descriptor: StructureDescriptor | DescriptorConfig,
-  opts: XanesDatasetOptions = {},
-): XanesDataset {
+export function loadXanesFe(split: 'train' | 'test', descriptor: StructureDescriptor | DescriptorConfig, opts: XanesDatasetOptions = {}): XanesDataset {
   const { xyzDir, xanesDir } = xanesFeDirs(split);
   return loadXanesDataset(xyzDir, xanesDir, descriptor, opts);
 }

@@ -182,7 +182,10 @@ export async function autoBackend(): Promise<DeviceReport> {
     try {
       const t = await startTensorflow();
       if (t.gpu) return finish(chosen('tensorflow', 'the fastest backend that started: tfjs-node-gpu on a CUDA GPU', { tensorflow: `${t.pkg} (CUDA GPU)` }));
-      passedOver.push({ backend: 'tensorflow (tfjs-node-gpu)', why: 'installed, but no CUDA GPU is usable (needs CUDA 11.2 + cuDNN 8.1): libtensorflow would run on the CPU' });
+      passedOver.push({
+        backend: 'tensorflow (tfjs-node-gpu)',
+        why: 'installed, but no CUDA GPU is usable (needs CUDA 11.2 + cuDNN 8.1): libtensorflow would run on the CPU',
+      });
       tensorflowOnCpu = t.pkg;
     } catch (e) {
       passedOver.push({ backend: 'tensorflow (tfjs-node-gpu)', why: `failed: ${(e as Error).message}` });
@@ -218,7 +221,9 @@ export async function autoBackend(): Promise<DeviceReport> {
   if (tensorflowOnCpu) {
     try {
       await startTensorflow();
-      return finish(chosen('tensorflow', `the fastest backend that started: ${tensorflowOnCpu} (libtensorflow on the CPU)`, { tensorflow: `${tensorflowOnCpu} (CPU)` }));
+      return finish(
+        chosen('tensorflow', `the fastest backend that started: ${tensorflowOnCpu} (libtensorflow on the CPU)`, { tensorflow: `${tensorflowOnCpu} (CPU)` }),
+      );
     } catch (e) {
       passedOver.push({ backend: 'tensorflow (tfjs-node)', why: `failed: ${(e as Error).message}` });
       await tf.setBackend('cpu');

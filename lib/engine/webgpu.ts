@@ -47,9 +47,7 @@ export interface WebGPUOptions {
 }
 
 /** The outcome of looking for an adapter, without starting anything. */
-export type WebGPUProbe =
-  | { ok: true; adapter: WebGPUAdapterReport }
-  | { ok: false; why: string; softwareAvailable?: boolean };
+export type WebGPUProbe = { ok: true; adapter: WebGPUAdapterReport } | { ok: false; why: string; softwareAvailable?: boolean };
 
 // ---------------------------------------------------------------------------
 // Minimal typings of what we use from the `webgpu` package (no DOM types needed)
@@ -101,7 +99,8 @@ export function loadWebGPUPackage(): WebGPUPackage | null {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'MODULE_NOT_FOUND' && /'webgpu'/.test(err.message)) pkgError = WEBGPU_NOT_INSTALLED;
-    else if (err.code === 'ERR_REQUIRE_ESM') pkgError = `the webgpu package is an ES module and this Node (${process.version}) cannot require() it: use Node >= 20.19`;
+    else if (err.code === 'ERR_REQUIRE_ESM')
+      pkgError = `the webgpu package is an ES module and this Node (${process.version}) cannot require() it: use Node >= 20.19`;
     else pkgError = `the webgpu package failed to load: ${err.message.split('\n')[0]}`;
   }
   return pkg;
@@ -117,8 +116,16 @@ export function webgpuPackageError(): string | null {
 // without them gets a clear reason instead of Dawn's warnings on stderr.
 
 const LIB_DIRS = [
-  '/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/aarch64-linux-gnu',
-  '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib', '/usr/lib/wsl/lib',
+  '/usr/lib/x86_64-linux-gnu',
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/lib/aarch64-linux-gnu',
+  '/usr/lib64',
+  '/lib64',
+  '/usr/lib',
+  '/lib',
+  '/usr/local/lib',
+  '/usr/lib/wsl/lib',
 ];
 let ldCache: string | null = null;
 
@@ -166,7 +173,8 @@ function describeAdapter(adapter: GPUAdapterLike, api: string): WebGPUAdapterRep
     software: false,
     api,
   };
-  report.software = isFallbackAdapter || api === 'opengl' || SOFTWARE_NAMES.test(`${report.vendor} ${report.architecture} ${report.device} ${report.description}`);
+  report.software =
+    isFallbackAdapter || api === 'opengl' || SOFTWARE_NAMES.test(`${report.vendor} ${report.architecture} ${report.device} ${report.description}`);
   return report;
 }
 
@@ -198,7 +206,8 @@ async function findRealAdapter(p: WebGPUPackage): Promise<Found | string> {
   }
   const request = { powerPreference: 'high-performance' };
   const adapter = await gpu.requestAdapter(request).catch(() => null);
-  if (!adapter) return 'no adapter found: Dawn found no GPU through Vulkan (no driver with Vulkan support, or only a CPU implementation such as lavapipe, which Dawn rejects)';
+  if (!adapter)
+    return 'no adapter found: Dawn found no GPU through Vulkan (no driver with Vulkan support, or only a CPU implementation such as lavapipe, which Dawn rejects)';
   const report = describeAdapter(adapter, 'default');
   if (report.software) return `no GPU adapter: Dawn offers only a software adapter (${adapterSummary(report)})`;
   return { gpu, adapter, request, report };
@@ -440,7 +449,9 @@ export async function setupWebGPU(opts: WebGPUOptions = {}): Promise<WebGPUAdapt
   try {
     mod = require('@tensorflow/tfjs-backend-webgpu');
   } catch (e) {
-    throw new Error(`webgpu: @tensorflow/tfjs-backend-webgpu failed to load (npm install @tensorflow/tfjs-backend-webgpu@4.22.0): ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `webgpu: @tensorflow/tfjs-backend-webgpu failed to load (npm install @tensorflow/tfjs-backend-webgpu@4.22.0): ${(e as Error).message.split('\n')[0]}`,
+    );
   }
   patchReadSync(mod.WebGPUBackend as unknown as { prototype: WebGPUBackendLike });
   patchReadErrors(mod.WebGPUBackend as unknown as { prototype: object }); // after patchReadSync: wraps it

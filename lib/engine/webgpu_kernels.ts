@@ -59,8 +59,7 @@ export function patchWebGPUKernels(): void {
   if (patched) return;
   const reverse = kernelOf('Reverse');
   const reshape = kernelOf('Reshape');
-  const reshapeTo = (x: TensorInfo, shape: number[], backend: KernelArgs['backend']) =>
-    reshape({ inputs: { x }, backend, attrs: { shape } });
+  const reshapeTo = (x: TensorInfo, shape: number[], backend: KernelArgs['backend']) => reshape({ inputs: { x }, backend, attrs: { shape } });
 
   const reverseAnyRank: KernelFunc = (args) => {
     const { inputs, backend, attrs } = args;
@@ -69,7 +68,11 @@ export function patchWebGPUKernels(): void {
     const axes = tf.util.parseAxisParam(attrs!.dims as number | number[], x.shape);
     const runs = mergeReverseAxes(x.shape, axes);
     if (runs.length <= 4) {
-      const flat = reshapeTo(x, runs.map(([d]) => d), backend);
+      const flat = reshapeTo(
+        x,
+        runs.map(([d]) => d),
+        backend,
+      );
       const dims = runs.flatMap(([, rev], i) => (rev ? [i] : []));
       if (!dims.length) {
         backend.disposeData(flat.dataId);
@@ -111,7 +114,11 @@ export function patchWebGPUKernels(): void {
     const outShape = x.shape.map((d, i) => paddings[i][0] + d + paddings[i][1]);
     const runs = mergePadAxes(x.shape, paddings);
     if (runs.length <= 4) {
-      const flat = reshapeTo(x, runs.map((r) => r.size), backend);
+      const flat = reshapeTo(
+        x,
+        runs.map((r) => r.size),
+        backend,
+      );
       const out = pad({ inputs: { x: flat }, backend, attrs: { paddings: runs.map((r) => r.pad), constantValue } });
       const result = reshapeTo(out, outShape, backend);
       backend.disposeData(flat.dataId);

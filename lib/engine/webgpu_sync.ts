@@ -39,12 +39,7 @@ let flushQueued = false;
 let realSetImmediate: typeof setImmediate | null = null;
 
 function isDawnPump(fn: unknown, args: unknown[]): fn is Callback {
-  return (
-    typeof fn === 'function' &&
-    fn.name === '' &&
-    args.length === 0 &&
-    Function.prototype.toString.call(fn).includes('[native code]')
-  );
+  return typeof fn === 'function' && fn.name === '' && args.length === 0 && Function.prototype.toString.call(fn).includes('[native code]');
 }
 
 /** Run the dawn callbacks queued so far (each may queue the next one). */

@@ -126,7 +126,9 @@ function runDocument(doc: any, meta: any, input: string, name: string, runsDir: 
   }
   const type = String(style2024 ? out.model?.type : out.hyperparams?.model).toLowerCase();
   if (metaType && String(metaType).toLowerCase() !== type) {
-    throw new Error(`import-xanesnet: metadata.yaml says the model is a ${metaType}, the input file ${input} describes a ${type}: give the input file this model was trained with`);
+    throw new Error(
+      `import-xanesnet: metadata.yaml says the model is a ${metaType}, the input file ${input} describes a ${type}: give the input file this model was trained with`,
+    );
   }
   for (const k of ['kfold', 'bootstrap', 'ensemble']) {
     if (out[k] === true) {
@@ -149,7 +151,9 @@ function runDocument(doc: any, meta: any, input: string, name: string, runsDir: 
   const bugs = new Set<string>((hl.original_bugs ?? []).map((b: string) => String(b).toLowerCase()));
   if (type === 'lstm' && !bugs.has('lstm_batch_sequence')) {
     bugs.add('lstm_batch_sequence');
-    messages.push('lstm: the original reads each batch as one sequence; the imported run does the same (original_bugs: [lstm_batch_sequence]), so predict with --batch-size covering all inputs to match its predictions');
+    messages.push(
+      'lstm: the original reads each batch as one sequence; the imported run does the same (original_bugs: [lstm_batch_sequence]), so predict with --batch-size covering all inputs to match its predictions',
+    );
   }
   if (type === 'ae_cnn' && !bugs.has('ae_cnn_padding')) {
     bugs.add('ae_cnn_padding');
@@ -165,8 +169,17 @@ function dimsOf(spec: RunSpec): { nIn: number; nOut: number } {
   const d = spec.data as XanesDataSpec;
   const nDesc = makeDescriptor(d.descriptor).length;
   const dir = d.xanesPath;
-  const first = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()[0] : undefined;
-  if (!first) throw new Error(`import-xanesnet: the spectra folder of the input file (${dir}) is missing or holds no .txt spectrum; the run needs it for its energy grid: fix the path in the input file`);
+  const first =
+    fs.existsSync(dir) && fs.statSync(dir).isDirectory()
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => f.endsWith('.txt'))
+          .sort()[0]
+      : undefined;
+  if (!first)
+    throw new Error(
+      `import-xanesnet: the spectra folder of the input file (${dir}) is missing or holds no .txt spectrum; the run needs it for its energy grid: fix the path in the input file`,
+    );
   const nE = readSpectrum(path.join(dir, first)).energies.length;
   const spectra = d.fourier?.enabled ? (d.fourier.concat ? 3 : 2) * nE : nE;
   return spec.mode === 'train_xanes' ? { nIn: spectra, nOut: nDesc } : { nIn: nDesc, nOut: spectra };
@@ -175,10 +188,13 @@ function dimsOf(spec: RunSpec): { nIn: number; nOut: number } {
 export function importXanesnet(modelDir: string, opts: ImportOptions = {}): ImportResult {
   const dir = path.resolve(modelDir);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new Error(`import-xanesnet: ${dir} is not a directory: give an original XANESNET model directory (model/model_001, or models/model_mlp_001 in the 2024 layout)`);
+    throw new Error(
+      `import-xanesnet: ${dir} is not a directory: give an original XANESNET model directory (model/model_001, or models/model_mlp_001 in the 2024 layout)`,
+    );
   }
   const modelPt = path.join(dir, 'model.pt');
-  if (!opts.weights && !fs.existsSync(modelPt)) throw new Error(`import-xanesnet: ${dir} holds no model.pt: give a XANESNET model directory (or --weights FILE.safetensors)`);
+  if (!opts.weights && !fs.existsSync(modelPt))
+    throw new Error(`import-xanesnet: ${dir} holds no model.pt: give a XANESNET model directory (or --weights FILE.safetensors)`);
   const messages: string[] = [];
   const metaFile = path.join(dir, 'metadata.yaml');
   const meta = fs.existsSync(metaFile) ? readYaml(metaFile, 'XANESNET metadata') : null;
@@ -190,7 +206,8 @@ export function importXanesnet(modelDir: string, opts: ImportOptions = {}): Impo
   const spec = runSpecFromText(text, input);
   if (spec.data.kind !== 'xanes') throw new Error(`import-xanesnet: ${input} is not a XANESNET input file`);
   const runDir = path.join(spec.runsDir, spec.name);
-  if (fs.existsSync(runDir)) throw new Error(`import-xanesnet: ${runDir} already exists; nothing was written. Give another --name, or remove that run directory first`);
+  if (fs.existsSync(runDir))
+    throw new Error(`import-xanesnet: ${runDir} already exists; nothing was written. Give another --name, or remove that run directory first`);
 
   // The weights: the given safetensors, or model.pt read through Python.
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-import-'));
@@ -220,7 +237,18 @@ export function importXanesnet(modelDir: string, opts: ImportOptions = {}): Impo
       for (const which of ['last', 'best']) saveCheckpoint(path.join(runDir, 'checkpoints', which), { model, epoch, step: 0, extra: { importedFrom: dir } });
       fs.writeFileSync(
         path.join(runDir, 'imported.json'),
-        JSON.stringify({ from: dir, input, weights: opts.weights ? weightsFile : modelPt, class: summary?.class ?? null, torch: summary?.torch ?? null, importedAt: new Date().toISOString() }, null, 1),
+        JSON.stringify(
+          {
+            from: dir,
+            input,
+            weights: opts.weights ? weightsFile : modelPt,
+            class: summary?.class ?? null,
+            torch: summary?.torch ?? null,
+            importedAt: new Date().toISOString(),
+          },
+          null,
+          1,
+        ),
       );
     } catch (err) {
       fs.rmSync(runDir, { recursive: true, force: true });

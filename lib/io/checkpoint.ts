@@ -347,7 +347,10 @@ export function restoreCheckpoint(
     } catch (err) {
       throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
     }
-    for (const [name, target, state] of [['optimizer', optimizer, ck.optimizer], ['scheduler', scheduler, ck.scheduler]] as const) {
+    for (const [name, target, state] of [
+      ['optimizer', optimizer, ck.optimizer],
+      ['scheduler', scheduler, ck.scheduler],
+    ] as const) {
       if (!target) continue;
       if (state === null || state === undefined) {
         throw new Error(`${where}: the checkpoint holds no ${name} state (it was saved without one); restore without the ${name}, or start it fresh`);

@@ -47,16 +47,7 @@ const DTYPE_BYTES = {
 export type SafetensorsDtype = keyof typeof DTYPE_BYTES;
 
 export type RawData =
-  | Float64Array
-  | Float32Array
-  | BigInt64Array
-  | BigUint64Array
-  | Int32Array
-  | Uint32Array
-  | Int16Array
-  | Uint16Array
-  | Int8Array
-  | Uint8Array;
+  Float64Array | Float32Array | BigInt64Array | BigUint64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 
 /**
  * A tensor exactly as stored. `data` is a typed array matching the dtype: Float64Array (F64),
@@ -118,17 +109,27 @@ function toRaw(values: ArrayLike<number>, dtype: SafetensorsDtype, name: string)
     }
   }
   switch (dtype) {
-    case 'F64': return Float64Array.from(values);
-    case 'F32': return Float32Array.from(values);
-    case 'I64': return BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
-    case 'U64': return BigUint64Array.from(Array.from(values, (v) => BigInt(v)));
-    case 'I32': return Int32Array.from(values);
-    case 'U32': return Uint32Array.from(values);
-    case 'I16': return Int16Array.from(values);
-    case 'U16': return Uint16Array.from(values);
-    case 'I8': return Int8Array.from(values);
+    case 'F64':
+      return Float64Array.from(values);
+    case 'F32':
+      return Float32Array.from(values);
+    case 'I64':
+      return BigInt64Array.from(Array.from(values, (v) => BigInt(v)));
+    case 'U64':
+      return BigUint64Array.from(Array.from(values, (v) => BigInt(v)));
+    case 'I32':
+      return Int32Array.from(values);
+    case 'U32':
+      return Uint32Array.from(values);
+    case 'I16':
+      return Int16Array.from(values);
+    case 'U16':
+      return Uint16Array.from(values);
+    case 'I8':
+      return Int8Array.from(values);
     case 'U8':
-    case 'BOOL': return Uint8Array.from(values);
+    case 'BOOL':
+      return Uint8Array.from(values);
     default:
       throw new Error(`safetensors: writing ${dtype} from a tensor is not supported (use F32 or F64, or pass a RawTensor)`);
   }
@@ -138,19 +139,29 @@ function toRaw(values: ArrayLike<number>, dtype: SafetensorsDtype, name: string)
 function viewBytes(bytes: Uint8Array, dtype: SafetensorsDtype): RawData {
   const { buffer, byteOffset: o, byteLength: n } = bytes; // `bytes` is a fresh aligned copy
   switch (dtype) {
-    case 'F64': return new Float64Array(buffer, o, n / 8);
-    case 'F32': return new Float32Array(buffer, o, n / 4);
-    case 'I64': return new BigInt64Array(buffer, o, n / 8);
-    case 'U64': return new BigUint64Array(buffer, o, n / 8);
-    case 'I32': return new Int32Array(buffer, o, n / 4);
-    case 'U32': return new Uint32Array(buffer, o, n / 4);
-    case 'I16': return new Int16Array(buffer, o, n / 2);
+    case 'F64':
+      return new Float64Array(buffer, o, n / 8);
+    case 'F32':
+      return new Float32Array(buffer, o, n / 4);
+    case 'I64':
+      return new BigInt64Array(buffer, o, n / 8);
+    case 'U64':
+      return new BigUint64Array(buffer, o, n / 8);
+    case 'I32':
+      return new Int32Array(buffer, o, n / 4);
+    case 'U32':
+      return new Uint32Array(buffer, o, n / 4);
+    case 'I16':
+      return new Int16Array(buffer, o, n / 2);
     case 'F16':
     case 'BF16':
-    case 'U16': return new Uint16Array(buffer, o, n / 2);
-    case 'I8': return new Int8Array(buffer, o, n);
+    case 'U16':
+      return new Uint16Array(buffer, o, n / 2);
+    case 'I8':
+      return new Int8Array(buffer, o, n);
     case 'U8':
-    case 'BOOL': return new Uint8Array(buffer, o, n);
+    case 'BOOL':
+      return new Uint8Array(buffer, o, n);
   }
 }
 
@@ -276,10 +287,7 @@ function checkMetadata(meta: unknown, where: string): SafetensorsMetadata {
 }
 
 /** Parse and check the bytes of a safetensors file; `where` names the source in errors. */
-export function decodeSafetensors(
-  bytes: Uint8Array,
-  where = 'safetensors data',
-): { tensors: Record<string, RawTensor>; metadata: SafetensorsMetadata } {
+export function decodeSafetensors(bytes: Uint8Array, where = 'safetensors data'): { tensors: Record<string, RawTensor>; metadata: SafetensorsMetadata } {
   const bad = (what: string) => new Error(`${where}: ${what}`);
   if (bytes.length < 8) throw bad(`only ${bytes.length} bytes: too short to be a safetensors file (truncated?)`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
@@ -398,11 +406,7 @@ export function saveWeights(model: Module, file: string, metadata: SafetensorsMe
  * Load weights saved by `saveWeights` or by PyTorch (`safetensors.torch.save_file(model.state_dict(), f)`)
  * into `model`. With `strict` (the default) a missing or unexpected key is an error.
  */
-export function loadWeights(
-  model: Module,
-  file: string,
-  strict = true,
-): { missingKeys: string[]; unexpectedKeys: string[]; metadata: SafetensorsMetadata } {
+export function loadWeights(model: Module, file: string, strict = true): { missingKeys: string[]; unexpectedKeys: string[]; metadata: SafetensorsMetadata } {
   const { tensors, metadata } = loadSafetensors(file);
   try {
     return { ...model.loadStateDict(tensors, strict), metadata };

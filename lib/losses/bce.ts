@@ -92,11 +92,13 @@ const bceElementwise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) 
  */
 export function bceLoss(pred: tf.Tensor, target: tf.Tensor, options: BCEOptions = {}): tf.Tensor {
   checkSameShape('bceLoss', pred, target);
-  const [lo, hi] = tf.tidy(() => [tf.min(pred), tf.max(pred)]).map((t) => {
-    const v = t.dataSync()[0];
-    t.dispose();
-    return v;
-  });
+  const [lo, hi] = tf
+    .tidy(() => [tf.min(pred), tf.max(pred)])
+    .map((t) => {
+      const v = t.dataSync()[0];
+      t.dispose();
+      return v;
+    });
   if (pred.size > 0 && !(lo >= 0 && hi <= 1)) {
     throw new Error(
       `bceLoss: pred must hold probabilities in [0, 1], but its values run from ${lo} to ${hi}. ` +

@@ -86,8 +86,16 @@ export function crossEntropyLoss(pred: tf.Tensor, target: tf.Tensor, options: Cr
     if (n !== numClasses) throw new Error(`${WHERE}: weight has ${n} entries but pred has ${numClasses} classes; give one weight per class`);
   }
   if (!isProbabilities) checkIndices(target, numClasses, ignoreIndex);
-  if (nativeOpsActive() && pred.rank === 2 && pred.dtype === 'float32' && !isProbabilities && reduction !== 'none' &&
-      options.weight === undefined && eps === 0 && !target.dataSync().includes(ignoreIndex)) {
+  if (
+    nativeOpsActive() &&
+    pred.rank === 2 &&
+    pred.dtype === 'float32' &&
+    !isProbabilities &&
+    reduction !== 'none' &&
+    options.weight === undefined &&
+    eps === 0 &&
+    !target.dataSync().includes(ignoreIndex)
+  ) {
     // wasm with the native addon: this common case as one fused kernel (lib/engine/native/losses.ts)
     return tf.tidy(() => crossEntropyNative(pred, asFloat(target), reduction === 'mean'));
   }

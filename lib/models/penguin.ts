@@ -60,13 +60,7 @@ export class Penguin extends Module {
       return new Sequential(new Conv2d(cin, w * L, 4, { stride: 2, padding: 1, bias: false }), new BatchNorm2d(w * L), act);
     });
     [this.conv2d1, this.conv2d2, this.conv2d3, this.conv2d4, this.conv2d5, this.conv2d6] = convs;
-    this.fc1 = new Sequential(
-      new Flatten(),
-      new Linear(10 * L * this.finalSize ** 2, 10 * L),
-      new BatchNorm1d(10 * L),
-      act,
-      new Dropout(dropout),
-    );
+    this.fc1 = new Sequential(new Flatten(), new Linear(10 * L * this.finalSize ** 2, 10 * L), new BatchNorm1d(10 * L), act, new Dropout(dropout));
     this.fc2 = new Sequential(new Linear(10 * L, L), new BatchNorm1d(L), act, new Dropout(dropout));
     this.output = new Sequential(new Linear(L, 1), this.output_activation);
   }

@@ -51,8 +51,7 @@ export class Raccoon extends Module {
     this.activation = sharedActivation(o.activation ?? 'relu', o.negativeSlope);
     this.output_activation = new Identity();
     const act = this.activation;
-    const block = (cin: number, cout: number) =>
-      new Sequential(new Conv2d(cin, cout, 4, { stride: 4, padding: 0, bias: false }), new BatchNorm2d(cout), act);
+    const block = (cin: number, cout: number) => new Sequential(new Conv2d(cin, cout, 4, { stride: 4, padding: 0, bias: false }), new BatchNorm2d(cout), act);
     this.conv2d1 = block(1, L);
     this.conv2d2 = block(L, 4 * L);
     this.conv2d3 = block(4 * L, 8 * L);

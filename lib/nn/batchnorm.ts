@@ -75,7 +75,9 @@ abstract class BatchNormNd extends Module {
 
   private checkInput(x: tf.Tensor): void {
     if (!this.ranks.includes(x.rank)) {
-      throw new Error(`${this.where}: expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input ${this.layout}, got ${x.rank}D input of shape [${x.shape}]`);
+      throw new Error(
+        `${this.where}: expected ${this.ranks.map((r) => `${r}D`).join(' or ')} input ${this.layout}, got ${x.rank}D input of shape [${x.shape}]`,
+      );
     }
     if (x.shape[1] !== this.numFeatures) {
       throw new Error(
@@ -91,7 +93,9 @@ abstract class BatchNormNd extends Module {
     const n = x.size / this.numFeatures; // values per channel
     if (useBatchStats && n === 1) {
       // PyTorch's check: one value per channel has no variance.
-      throw new Error(`${this.where}: Expected more than 1 value per channel when training, got input size [${x.shape}]. Use a batch of at least 2, or call eval().`);
+      throw new Error(
+        `${this.where}: Expected more than 1 value per channel when training, got input size [${x.shape}]. Use a batch of at least 2, or call eval().`,
+      );
     }
     const axes = [...Array(x.rank).keys()].filter((d) => d !== 1);
     const perChannel = [1, this.numFeatures, ...new Array(x.rank - 2).fill(1)]; // broadcasts over dimension 1
@@ -131,12 +135,8 @@ abstract class BatchNormNd extends Module {
       this.registerBuffer('num_batches_tracked', count);
       const [runningMean, runningVar] = tf.tidy(() => {
         const m: tf.Tensor | number = this.momentum ?? tf.reciprocal(tf.cast(count, 'float32'));
-        const blend = (running: tf.Tensor, batch: tf.Tensor) =>
-          tf.add(tf.mul(tf.sub(1, m), running), tf.mul(m, batch.reshape([this.numFeatures])));
-        return [
-          blend(this.getBuffer('running_mean'), mean),
-          blend(this.getBuffer('running_var'), tf.mul(biasedVar, n / (n - 1))),
-        ];
+        const blend = (running: tf.Tensor, batch: tf.Tensor) => tf.add(tf.mul(tf.sub(1, m), running), tf.mul(m, batch.reshape([this.numFeatures])));
+        return [blend(this.getBuffer('running_mean'), mean), blend(this.getBuffer('running_var'), tf.mul(biasedVar, n / (n - 1)))];
       });
       this.registerBuffer('running_mean', runningMean);
       this.registerBuffer('running_var', runningVar);

@@ -105,9 +105,7 @@ const LAYOUT = { 1: '(N, C, L)', 2: '(N, C, H, W)' } as const;
 function checkInput(x: tf.Tensor, g: Geometry, channels: number, where: string): boolean {
   const rank = g.dims + 2;
   if (x.rank !== rank && x.rank !== rank - 1) {
-    throw new Error(
-      `${where}: expected a ${rank}-D input ${LAYOUT[g.dims]} or an unbatched ${rank - 1}-D one, got shape [${x.shape}]`,
-    );
+    throw new Error(`${where}: expected a ${rank}-D input ${LAYOUT[g.dims]} or an unbatched ${rank - 1}-D one, got shape [${x.shape}]`);
   }
   const unbatched = x.rank === rank - 1;
   const c = x.shape[unbatched ? 0 : 1];
@@ -174,7 +172,9 @@ function convForward(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null | u
     if (H + pt + pb < kh || W + pl + pr < kw) {
       const size = g.dims === 2 ? `${H + pt + pb} x ${W + pl + pr}` : `${W + pl + pr}`;
       const k = g.dims === 2 ? `${kh} x ${kw}` : `${kw}`;
-      throw new Error(`${where}: the padded input (${size}) is smaller than the (dilated) kernel (${k}); input shape [${x.shape}]. Use a larger input, more padding or a smaller kernel.`);
+      throw new Error(
+        `${where}: the padded input (${size}) is smaller than the (dilated) kernel (${k}); input shape [${x.shape}]. Use a larger input, more padding or a smaller kernel.`,
+      );
     }
     const w4 = weight4D(weight, g);
     if (nativeOpsActive() && N > 0) {
@@ -182,7 +182,15 @@ function convForward(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null | u
       const geom = { inSize: [H, W] as Pair, outSize, kernel: g.kernel, stride: g.stride, dilation: g.dilation, pad: [pt, pl] as Pair };
       return fromNCHW(conv2dNCHW(t, w4, bias as tf.Tensor1D | null, geom), g, unbatched);
     }
-    const xp = pt || pb || pl || pr ? tf.pad(toNHWC(t), [[0, 0], [pt, pb], [pl, pr], [0, 0]]) : toNHWC(t);
+    const xp =
+      pt || pb || pl || pr
+        ? tf.pad(toNHWC(t), [
+            [0, 0],
+            [pt, pb],
+            [pl, pr],
+            [0, 0],
+          ])
+        : toNHWC(t);
     const w = dilateKernel(toKernel(w4), g.dilation);
     return fromNCHW(fromNHWC(addBias(conv2dNHWC(xp, w, g.stride), bias)), g, unbatched);
   });
@@ -202,8 +210,7 @@ function convTransposeForward(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor |
     const unbatched = checkInput(x, g, weight.shape[0]!, where);
     const t = toNCHW(x, g, unbatched);
     const [N, , H, W] = t.shape;
-    const out = (size: number, i: 0 | 1) =>
-      (size - 1) * g.stride[i] - 2 * g.padding[i][0] + g.dilation[i] * (g.kernel[i] - 1) + g.outputPadding[i] + 1;
+    const out = (size: number, i: 0 | 1) => (size - 1) * g.stride[i] - 2 * g.padding[i][0] + g.dilation[i] * (g.kernel[i] - 1) + g.outputPadding[i] + 1;
     const [Ho, Wo] = [out(H, 0), out(W, 1)];
     if (Ho < 1 || Wo < 1) {
       throw new Error(`${where}: the output would be empty (${g.dims === 2 ? `${Ho} x ${Wo}` : Wo}) for input shape [${x.shape}]; use less padding`);

@@ -40,10 +40,7 @@ export function conv2dNHWC(x: tf.Tensor4D, w: tf.Tensor4D, stride: Pair): tf.Ten
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ws] = saved as tf.Tensor4D[];
       const [, H, W] = xs.shape;
-      return [
-        convTranspose2dNHWC(dy as tf.Tensor4D, ws, stride, [H, W]),
-        conv2dFilterGrad(xs, dy as tf.Tensor4D, stride, [ws.shape[0], ws.shape[1]]),
-      ];
+      return [convTranspose2dNHWC(dy as tf.Tensor4D, ws, stride, [H, W]), conv2dFilterGrad(xs, dy as tf.Tensor4D, stride, [ws.shape[0], ws.shape[1]])];
     };
     return { value, gradFunc };
   });
@@ -81,12 +78,22 @@ export function convTranspose2dNHWC(x: tf.Tensor4D, w: tf.Tensor4D, stride: Pair
     const Jh = Math.ceil(kh / sh);
     const Jw = Math.ceil(kw / sw);
     const K = tf
-      .pad(w, [[0, Jh * sh - kh], [0, Jw * sw - kw], [0, 0], [0, 0]])
+      .pad(w, [
+        [0, Jh * sh - kh],
+        [0, Jw * sw - kw],
+        [0, 0],
+        [0, 0],
+      ])
       .reshape([Jh, sh, Jw, sw, ci, co]) // tap a = j*s + r -> [j, r]
       .reverse([0, 2]) // j -> J-1-t
       .transpose([0, 2, 5, 1, 3, 4]) // [t_h, t_w, co, r_h, r_w, ci]
       .reshape([Jh, Jw, co, sh * sw * ci]) as tf.Tensor4D;
-    const xp = tf.pad(x, [[0, 0], [Jh - 1, Jh - 1], [Jw - 1, Jw - 1], [0, 0]]);
+    const xp = tf.pad(x, [
+      [0, 0],
+      [Jh - 1, Jh - 1],
+      [Jw - 1, Jw - 1],
+      [0, 0],
+    ]);
     const z = conv2dNHWC(xp, K, [1, 1]); // [N, Qh, Qw, (r_h, r_w, ci)]
     const [, Qh, Qw] = z.shape;
     const shuffled = z
@@ -131,7 +138,14 @@ export function dilateKernel(w: tf.Tensor4D, dilation: Pair): tf.Tensor4D {
   return tf.tidy(() => {
     const [kh, kw, ci, co] = w.shape;
     const spread = tf
-      .pad(w.reshape([kh, 1, kw, 1, ci, co]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]])
+      .pad(w.reshape([kh, 1, kw, 1, ci, co]), [
+        [0, 0],
+        [0, dh - 1],
+        [0, 0],
+        [0, dw - 1],
+        [0, 0],
+        [0, 0],
+      ])
       .reshape([kh * dh, kw * dw, ci, co]);
     return tf.slice(spread, [0, 0, 0, 0], [dh * (kh - 1) + 1, dw * (kw - 1) + 1, ci, co]) as tf.Tensor4D;
   });
@@ -142,6 +156,12 @@ function fitSpatial(t: tf.Tensor4D, [H, W]: Pair): tf.Tensor4D {
   const [N, h, w, c] = t.shape;
   let out = t;
   if (h > H || w > W) out = tf.slice(out, [0, 0, 0, 0], [N, Math.min(h, H), Math.min(w, W), c]);
-  if (h < H || w < W) out = tf.pad(out, [[0, 0], [0, Math.max(0, H - h)], [0, Math.max(0, W - w)], [0, 0]]);
+  if (h < H || w < W)
+    out = tf.pad(out, [
+      [0, 0],
+      [0, Math.max(0, H - h)],
+      [0, Math.max(0, W - w)],
+      [0, 0],
+    ]);
   return out;
 }

@@ -29,7 +29,9 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null =
   const last = x.shape[x.rank - 1];
   const [outFeatures, inFeatures] = weight.shape;
   if (weight.rank !== 2 || last !== inFeatures) {
-    throw new Error(`F.linear: input [${x.shape}] has ${last} features in its last dimension; the weight [${weight.shape}] expects [out, in] with in = ${last}`);
+    throw new Error(
+      `F.linear: input [${x.shape}] has ${last} features in its last dimension; the weight [${weight.shape}] expects [out, in] with in = ${last}`,
+    );
   }
   return tf.tidy(() => {
     const x2 = x.rank === 2 ? x : x.reshape([-1, last]);

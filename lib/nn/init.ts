@@ -132,16 +132,7 @@ export function defaultBiasInit_(bias: Parameter, fanIn: number, gen: Generator 
   return uniform_(bias, -bound, bound, gen);
 }
 
-export type InitName =
-  | 'uniform'
-  | 'normal'
-  | 'xavier_uniform'
-  | 'xavier_normal'
-  | 'kaiming_uniform'
-  | 'kaiming_normal'
-  | 'zeros'
-  | 'ones'
-  | 'he_normal';
+export type InitName = 'uniform' | 'normal' | 'xavier_uniform' | 'xavier_normal' | 'kaiming_uniform' | 'kaiming_normal' | 'zeros' | 'ones' | 'he_normal';
 
 /** Initializers by the names used in XANESNET run files (`kernel_init`, `bias_init`). */
 export const initializers: Record<InitName, (p: Parameter, gen?: Generator) => Parameter> = {

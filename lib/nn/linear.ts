@@ -28,7 +28,9 @@ export class Linear extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     const last = x.shape[x.rank - 1];
     if (last !== this.inFeatures) {
-      throw new Error(`Linear(${this.inFeatures}, ${this.outFeatures}): input has ${last} features in its last dimension [${x.shape}], expected ${this.inFeatures}`);
+      throw new Error(
+        `Linear(${this.inFeatures}, ${this.outFeatures}): input has ${last} features in its last dimension [${x.shape}], expected ${this.inFeatures}`,
+      );
     }
     return F.linear(x, this.weight, this.bias);
   }

@@ -67,7 +67,11 @@ export class LSTM extends Module {
     this.dropout = opts.dropout ?? 0;
     this.bidirectional = opts.bidirectional ?? false;
     const where = `LSTM(${inputSize}, ${hiddenSize})`;
-    for (const [name, v] of [['input_size', inputSize], ['hidden_size', hiddenSize], ['num_layers', this.numLayers]] as const) {
+    for (const [name, v] of [
+      ['input_size', inputSize],
+      ['hidden_size', hiddenSize],
+      ['num_layers', this.numLayers],
+    ] as const) {
       if (!(Number.isInteger(v) && v > 0)) throw new Error(`${where}: ${name} must be a positive integer, got ${v}`);
     }
     if (!(this.dropout >= 0 && this.dropout <= 1)) throw new Error(`${where}: dropout must be in [0, 1], got ${this.dropout}`);
@@ -175,7 +179,9 @@ export class LSTM extends Module {
   /** Check ranks and sizes as PyTorch does; returns true for an unbatched (2-D) input. */
   private checkInput(input: tf.Tensor, state?: LSTMState): boolean {
     if (input.rank !== 2 && input.rank !== 3) {
-      throw new Error(`${this.where}: expected a 3-D input (L, N, H_in) (or (N, L, H_in) with batchFirst) or an unbatched 2-D (L, H_in), got shape [${input.shape}]`);
+      throw new Error(
+        `${this.where}: expected a 3-D input (L, N, H_in) (or (N, L, H_in) with batchFirst) or an unbatched 2-D (L, H_in), got shape [${input.shape}]`,
+      );
     }
     const features = input.shape[input.rank - 1];
     if (features !== this.inputSize) {

@@ -200,7 +200,11 @@ export abstract class Module {
       }
       for (const [k, b] of [...m.buffers]) {
         const src = state[key(k)];
-        if (src) m.registerBuffer(k, tf.tidy(() => tf.cast(src, b.dtype).clone()));
+        if (src)
+          m.registerBuffer(
+            k,
+            tf.tidy(() => tf.cast(src, b.dtype).clone()),
+          );
       }
     }
     return { missingKeys, unexpectedKeys };

@@ -93,10 +93,7 @@ export class Parameter extends tf.Variable implements GradAccumulator {
 export function tensor(values: tf.TensorLike, options: { requiresGrad: true; shape?: number[] }): Parameter;
 export function tensor(values: tf.TensorLike, options?: { requiresGrad?: false; shape?: number[] }): tf.Tensor;
 export function tensor(values: tf.TensorLike, options?: { requiresGrad?: boolean; shape?: number[] }): tf.Tensor | Parameter;
-export function tensor(
-  values: tf.TensorLike,
-  options: { requiresGrad?: boolean; shape?: number[] } = {},
-): tf.Tensor | Parameter {
+export function tensor(values: tf.TensorLike, options: { requiresGrad?: boolean; shape?: number[] } = {}): tf.Tensor | Parameter {
   const t = tf.tensor(values, options.shape, 'float32');
   if (!options.requiresGrad) return t;
   const p = new Parameter(t, true);

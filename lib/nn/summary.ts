@@ -81,7 +81,9 @@ function traceShapes(model: Module, inputShape: number[]): Map<Module, number[] 
       noGrad(() => model.forward(tf.zeros(inputShape)));
     });
   } catch (e) {
-    throw new Error(`summary(${model.constructor.name}): the forward pass on an input of shape [${inputShape}] failed: ${(e as Error).message}. Check the input shape (it includes the batch size).`);
+    throw new Error(
+      `summary(${model.constructor.name}): the forward pass on an input of shape [${inputShape}] failed: ${(e as Error).message}. Check the input shape (it includes the batch size).`,
+    );
   } finally {
     modules.forEach((m, i) => {
       if (!originals[i]) delete (m as { forward?: unknown }).forward;
@@ -102,7 +104,7 @@ export function summary(model: Module, inputShape?: number[]): ModelSummary {
       name,
       type: m.constructor.name,
       depth: name.split('.').length - 1,
-      outputShape: shapes ? shapes.get(m) ?? null : null,
+      outputShape: shapes ? (shapes.get(m) ?? null) : null,
       params: c.all,
       trainable: flag(c),
     });
@@ -136,7 +138,11 @@ export function formatSummary(s: ModelSummary): string {
     r.trainable === 'no' ? 'no  (frozen)' : r.trainable === 'partly' ? 'partly frozen' : r.trainable,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('   ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('   ')
+      .trimEnd();
   const rule = '='.repeat(widths.reduce((a, b) => a + b, 0) + 9);
   return [
     `${s.model}`,

@@ -28,13 +28,7 @@ function flat(v: Numbers): number[] {
 const show = (xs: number[]) => (xs.length === 1 ? String(xs[0]) : `[${xs.join(', ')}]`);
 
 /** Throw unless `actual` equals `expected` element by element within `tol` (see the file comment). */
-export function expectClose(
-  name: string,
-  actual: Numbers | null | undefined,
-  expected: Numbers,
-  tol = 1e-5,
-  options: { relative?: boolean } = {},
-): void {
+export function expectClose(name: string, actual: Numbers | null | undefined, expected: Numbers, tol = 1e-5, options: { relative?: boolean } = {}): void {
   if (actual === null || actual === undefined) throw new Error(`${name} is ${actual}, expected ${show(flat(expected))}`);
   const a = flat(actual);
   const e = flat(expected);

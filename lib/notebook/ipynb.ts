@@ -55,7 +55,13 @@ export const text = (s: MultilineString | undefined): string => (Array.isArray(s
 /** The kernel metadata Jupyter shows for tslab notebooks. */
 export const TSLAB_METADATA = {
   kernelspec: { display_name: 'TypeScript', language: 'typescript', name: 'tslab' },
-  language_info: { codemirror_mode: { mode: 'typescript', name: 'javascript', typescript: true }, file_extension: '.ts', mimetype: 'text/typescript', name: 'typescript', version: '3.7.2' },
+  language_info: {
+    codemirror_mode: { mode: 'typescript', name: 'javascript', typescript: true },
+    file_extension: '.ts',
+    mimetype: 'text/typescript',
+    name: 'typescript',
+    version: '3.7.2',
+  },
 };
 
 export function readNotebook(file: string): Notebook {

@@ -50,7 +50,12 @@ export function lintLesson(file: string): LessonLint {
   const visible = code.filter((c) => !isCheck(c));
   const checks = code.filter(isCheck);
   const problems: string[] = [];
-  const lines = visible.map((c) => sourceText(c.source).split('\n').filter((l) => l.trim() !== '').length);
+  const lines = visible.map(
+    (c) =>
+      sourceText(c.source)
+        .split('\n')
+        .filter((l) => l.trim() !== '').length,
+  );
   let longLines = 0;
   let visibleExpects = 0;
   let memoryCalls = 0;
@@ -91,13 +96,18 @@ export function lintLesson(file: string): LessonLint {
 
 /** Lint every lesson notebook in `dir`; prints a table, returns false when any lesson breaks a rule. */
 export function lintLessons(dir: string, log: (s: string) => void = console.log): boolean {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
   const rows = files.map((f) => lintLesson(path.join(dir, f)));
   log('lesson                              visible median max long expects(visible/check) memory');
   for (const r of rows) {
     const name = path.basename(r.file).padEnd(36);
-    log(`${name}${String(r.visibleCells).padStart(7)}${String(r.medianLines).padStart(7)}${String(r.maxLines).padStart(4)}` +
-      `${String(r.longLines).padStart(5)}${`${r.visibleExpects}/${r.checkExpects}`.padStart(24)}${String(r.memoryCalls).padStart(7)}`);
+    log(
+      `${name}${String(r.visibleCells).padStart(7)}${String(r.medianLines).padStart(7)}${String(r.maxLines).padStart(4)}` +
+        `${String(r.longLines).padStart(5)}${`${r.visibleExpects}/${r.checkExpects}`.padStart(24)}${String(r.memoryCalls).padStart(7)}`,
+    );
   }
   const total = rows.reduce((n, r) => n + r.visibleExpects + r.checkExpects, 0);
   log(`expect calls in all: ${total}`);

@@ -33,11 +33,7 @@ export const optimizerNames = (): string[] => Object.values(OPTIMIZERS).map((e) 
  * PyTorch's snake_case (`weight_decay`) or camelCase (`weightDecay`).
  * An unknown name or option throws, naming the valid ones.
  */
-export function optimizerFromConfig(
-  name: string,
-  params: ParamsArg<any>,
-  options: Record<string, unknown> = {},
-): Optimizer<BaseOptimizerOptions> {
+export function optimizerFromConfig(name: string, params: ParamsArg<any>, options: Record<string, unknown> = {}): Optimizer<BaseOptimizerOptions> {
   const entry = OPTIMIZERS[String(name).toLowerCase()];
   if (!entry) {
     throw new Error(`unknown optimizer '${name}'; use one of: ${optimizerNames().join(', ')} (case does not matter)`);
@@ -56,8 +52,9 @@ export function optimizerFromConfig(
     return camel;
   };
   // Parameter groups may carry their own snake_case overrides too.
-  const groups = Array.isArray(params) && params.length > 0 && !(params[0] instanceof Parameter)
-    ? (params as Array<Record<string, unknown> & { params: Parameter[] }>).map((g, i) => ({ ...toCamel(g, ` in parameter group ${i}`), params: g.params }))
-    : params;
+  const groups =
+    Array.isArray(params) && params.length > 0 && !(params[0] instanceof Parameter)
+      ? (params as Array<Record<string, unknown> & { params: Parameter[] }>).map((g, i) => ({ ...toCamel(g, ` in parameter group ${i}`), params: g.params }))
+      : params;
   return entry.make(groups, toCamel(options, ''));
 }

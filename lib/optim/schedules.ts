@@ -73,7 +73,12 @@ export function linearLR({
   startFactor = 1 / 3,
   endFactor = 1,
   totalIters = 5,
-}: { lr: number; startFactor?: number; endFactor?: number; totalIters?: number }): Schedule {
+}: {
+  lr: number;
+  startFactor?: number;
+  endFactor?: number;
+  totalIters?: number;
+}): Schedule {
   checkLr(lr, 'linearLR');
   inUnit(startFactor, 'startFactor', 'linearLR');
   inUnit(endFactor, 'endFactor', 'linearLR');
@@ -125,7 +130,10 @@ interface Phase {
 }
 
 /** The phases of PyTorch's OneCycleLR, and its annealing function. */
-function oneCyclePhases(o: Omit<OneCycleOptions, 'maxLr'>, name: string): { total: number; phases: Phase[]; anneal: (a: number, b: number, pct: number) => number } {
+function oneCyclePhases(
+  o: Omit<OneCycleOptions, 'maxLr'>,
+  name: string,
+): { total: number; phases: Phase[]; anneal: (a: number, b: number, pct: number) => number } {
   const { totalSteps, epochs, stepsPerEpoch, pctStart = 0.3, annealStrategy = 'cos', threePhase = false } = o;
   let total: number;
   if (totalSteps !== undefined) {
@@ -477,8 +485,7 @@ export function scheduleFromConfig(type: string, params: Record<string, unknown>
   for (const key of Object.keys(p)) {
     if (!entry.kwargs.includes(key)) {
       throw new Error(
-        `lr scheduler '${type}': unknown parameter '${key}'; ` +
-          (entry.kwargs.length ? `it takes ${entry.kwargs.join(', ')}` : 'it takes no parameters'),
+        `lr scheduler '${type}': unknown parameter '${key}'; ` + (entry.kwargs.length ? `it takes ${entry.kwargs.join(', ')}` : 'it takes no parameters'),
       );
     }
   }

@@ -37,7 +37,11 @@ export function heatmaps(images: Record<string, Image>, opts: HeatmapsOptions = 
   if (names.length === 0) throw new Error('heatmaps: no images; pass { name: image, ... }');
   const grids = names.map((n) => rows(images[n], opts.side, n));
   let [lo, hi] = opts.zRange ?? [Infinity, -Infinity];
-  if (!opts.zRange) for (const g of grids) for (const r of g) for (const v of r) if (Number.isFinite(v)) {
+  if (!opts.zRange)
+    for (const g of grids)
+      for (const r of g)
+        for (const v of r)
+          if (Number.isFinite(v)) {
             lo = Math.min(lo, v);
             hi = Math.max(hi, v);
           }

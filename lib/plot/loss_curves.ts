@@ -30,7 +30,12 @@ export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): 
   }
   const trainKeys = opts.keys ?? Object.keys(history).filter((k) => k.endsWith('loss') && !k.startsWith('val_'));
   // A history with validation only (unusual) still gets its curves.
-  if (trainKeys.length === 0) trainKeys.push(...Object.keys(history).filter((k) => k.startsWith('val_')).map((k) => k.slice(4)));
+  if (trainKeys.length === 0)
+    trainKeys.push(
+      ...Object.keys(history)
+        .filter((k) => k.startsWith('val_'))
+        .map((k) => k.slice(4)),
+    );
   const missing = trainKeys.filter((k) => !history[k] && !history[`val_${k}`]);
   if (missing.length) {
     throw new Error(`lossCurves: the history has no '${missing.join("', '")}'; it has: ${Object.keys(history).join(', ')}`);
@@ -39,7 +44,10 @@ export function lossCurves(history: HistoryLike, opts: LossCurvesOptions = {}): 
   const data: Trace[] = [];
   trainKeys.forEach((key, i) => {
     const color = COLORS[i % COLORS.length];
-    for (const [name, dash] of [[key, 'solid'], [`val_${key}`, 'dash']] as const) {
+    for (const [name, dash] of [
+      [key, 'solid'],
+      [`val_${key}`, 'dash'],
+    ] as const) {
       const values = history[name];
       if (!values) continue;
       // Epochs are counted from 1 on the axis, as the progress bar prints them.

@@ -27,11 +27,7 @@ export function rSquared(pred: number[], target: number[]): number {
   return tot === 0 ? NaN : 1 - res / tot;
 }
 
-export function predictionsVsTargets(
-  pred: tf.Tensor | ArrayLike<number>,
-  target: tf.Tensor | ArrayLike<number>,
-  opts: PredictionsOptions = {},
-): Figure {
+export function predictionsVsTargets(pred: tf.Tensor | ArrayLike<number>, target: tf.Tensor | ArrayLike<number>, opts: PredictionsOptions = {}): Figure {
   const p = toNumbers(pred, 'predictionsVsTargets (pred)');
   const t = toNumbers(target, 'predictionsVsTargets (target)');
   if (p.length !== t.length) {
@@ -53,10 +49,11 @@ export function predictionsVsTargets(
 
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of [...t, ...p]) if (Number.isFinite(v)) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
+  for (const v of [...t, ...p])
+    if (Number.isFinite(v)) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
   const r2 = rSquared(p, t);
   return {
     data: [

@@ -44,7 +44,9 @@ export function weightHistogram(model: Module, opts: WeightHistogramOptions = {}
 
   let lo = Infinity;
   let hi = -Infinity;
-  for (const { values } of params) for (const v of values) if (Number.isFinite(v)) {
+  for (const { values } of params)
+    for (const v of values)
+      if (Number.isFinite(v)) {
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }

@@ -109,7 +109,9 @@ async function summaryText(run: RunDir): Promise<string> {
 function checkpointsHtml(run: RunDir): string {
   const items = (['best', 'last'] as const).map((w) => {
     const c = checkpointInfo(run, w);
-    return c ? `<li>${w}: epoch ${c.epoch ?? '?'}${w === 'best' && c.bestMetric !== null ? `, best ${fmt(c.bestMetric)}` : ''} (${esc(c.createdAt)})</li>` : `<li>${w}: none</li>`;
+    return c
+      ? `<li>${w}: epoch ${c.epoch ?? '?'}${w === 'best' && c.bestMetric !== null ? `, best ${fmt(c.bestMetric)}` : ''} (${esc(c.createdAt)})</li>`
+      : `<li>${w}: none</li>`;
   });
   return `<ul>${items.join('')}</ul>`;
 }
@@ -123,17 +125,32 @@ function subRunsHtml(dir: string, subs: string[]): string {
   const figures = (['loss', 'val_loss'] as const).map((key): Figure => ({
     data: histories
       .filter((r) => r.h?.[key])
-      .map((r, i) => ({ type: 'scatter', mode: 'lines', name: r.name, x: r.h!.epoch.map((e) => e + 1), y: r.h![key], line: { color: COLORS[i % COLORS.length] } })),
+      .map((r, i) => ({
+        type: 'scatter',
+        mode: 'lines',
+        name: r.name,
+        x: r.h!.epoch.map((e) => e + 1),
+        y: r.h![key],
+        line: { color: COLORS[i % COLORS.length] },
+      })),
     layout: baseLayout(key === 'loss' ? 'Training loss per sub-run' : 'Validation loss per sub-run', 'epoch', key),
   }));
   const table = ['kfold', 'bootstrap', 'ensemble'].map((k) => path.join(dir, `${k}.csv`)).find((f) => fs.existsSync(f));
   let tableHtml = '';
   if (table) {
     const [head, ...rows] = fs.readFileSync(table, 'utf8').trim().split(/\r?\n/);
-    const cells = (line: string, tag: string) => line.split(',').map((c, j) => `<${tag}>${esc(j === 0 || Number.isNaN(Number(c)) ? c : fmt(Number(c)))}</${tag}>`).join('');
+    const cells = (line: string, tag: string) =>
+      line
+        .split(',')
+        .map((c, j) => `<${tag}>${esc(j === 0 || Number.isNaN(Number(c)) ? c : fmt(Number(c)))}</${tag}>`)
+        .join('');
     tableHtml = `<h3>${esc(path.basename(table))}</h3>\n<table><thead><tr>${cells(head, 'th')}</tr></thead><tbody>${rows.map((r) => `<tr>${cells(r, 'td')}</tr>`).join('')}</tbody></table>`;
   }
-  const links = subs.map((n) => (fs.existsSync(path.join(dir, n, REPORT_FILE)) ? `<a href="${esc(n)}/${REPORT_FILE}">${esc(n)}</a>` : `${esc(n)} (<code>hyperlab report ${esc(path.join(dir, n))}</code>)`));
+  const links = subs.map((n) =>
+    fs.existsSync(path.join(dir, n, REPORT_FILE))
+      ? `<a href="${esc(n)}/${REPORT_FILE}">${esc(n)}</a>`
+      : `${esc(n)} (<code>hyperlab report ${esc(path.join(dir, n))}</code>)`,
+  );
   return `<p>This run trained one model per sub-run: ${links.join(', ')}.</p>\n${figures.map((f) => figureHtml(f)).join('\n')}\n${tableHtml}`;
 }
 
@@ -188,11 +205,16 @@ export async function buildReport(runDir: string): Promise<string> {
           `The first ${pred.preview.samples.length} are drawn.</p>\n` +
           (pred.direction === 'cube->probability'
             ? cubeTableHtml(pred)
-            : [predictionSeriesFigure(pred), scatter].filter((f): f is Figure => f !== null).map((f) => figureHtml(f)).join('\n')),
+            : [predictionSeriesFigure(pred), scatter]
+                .filter((f): f is Figure => f !== null)
+                .map((f) => figureHtml(f))
+                .join('\n')),
       ),
     );
   } else {
-    parts.push(section('Predictions', `<p class="muted">None yet: run <code>hyperlab predict ${esc(run.dir)}</code>, then <code>hyperlab report</code> again.</p>`));
+    parts.push(
+      section('Predictions', `<p class="muted">None yet: run <code>hyperlab predict ${esc(run.dir)}</code>, then <code>hyperlab report</code> again.</p>`),
+    );
   }
   parts.push(section('Model', `<pre>${esc(await summaryText(run))}</pre>`));
   const config = path.join(run.dir, 'config.json');

@@ -93,11 +93,17 @@ export function resolveGuessSource(spec: RunSpec): GuessSource {
   }
   if (fs.existsSync(path.join(p, CHECKPOINT_FILE))) return { kind: 'checkpoint', path: p, description: `checkpoint ${p}` };
   if (fs.existsSync(path.join(p, 'model.pt'))) {
-    throw new RunFileError(spec.file, [pickleProblem(lg.field, path.join(p, 'model.pt'))!.replace(' or give a hyperlab run directory', ' (XANESNET model directories hold a pickled model.pt)')]);
+    throw new RunFileError(spec.file, [
+      pickleProblem(lg.field, path.join(p, 'model.pt'))!.replace(' or give a hyperlab run directory', ' (XANESNET model directories hold a pickled model.pt)'),
+    ]);
   }
   if (!['config.json', 'run.yaml'].some((f) => fs.existsSync(path.join(p, f)))) {
     const subs = subRuns(p);
-    if (subs.length) fail(spec, `${p} trained ${subs.length} models (${subs.slice(0, 3).join(', ')}${subs.length > 3 ? ', ...' : ''}); give one of them, e.g. ${path.join(p, subs[0])}`);
+    if (subs.length)
+      fail(
+        spec,
+        `${p} trained ${subs.length} models (${subs.slice(0, 3).join(', ')}${subs.length > 3 ? ', ...' : ''}); give one of them, e.g. ${path.join(p, subs[0])}`,
+      );
     fail(spec, `${p} holds no checkpoint.json, config.json or model weights; give ${kinds}`);
   }
   let run;
@@ -166,7 +172,9 @@ export function applyFreeze(model: Module, type: string, freeze: FreezeSpec): st
     const params = model.parameters();
     const cut = Math.max(0, params.length - 2 * freeze.lstmTrailing);
     const size = freezeAll(params.slice(0, cut));
-    lines.push(`n_freeze ${freeze.lstmTrailing}: froze the first ${cut} of ${params.length} parameter tensors (${size} values); the last ${params.length - cut} train`);
+    lines.push(
+      `n_freeze ${freeze.lstmTrailing}: froze the first ${cut} of ${params.length} parameter tensors (${size} values); the last ${params.length - cut} train`,
+    );
   }
   for (const [part, n] of Object.entries(freeze.counts)) {
     if (!(n > 0)) continue;
@@ -182,7 +190,9 @@ export function applyFreeze(model: Module, type: string, freeze: FreezeSpec): st
       continue;
     }
     if (type === 'lstm' && part === 'dense') {
-      lines.push(`dense: froze all dense layers (${freezeAll(container.parameters())} values; XANESNET freezes the whole dense head of its lstm for any count > 0)`);
+      lines.push(
+        `dense: froze all dense layers (${freezeAll(container.parameters())} values; XANESNET freezes the whole dense head of its lstm for any count > 0)`,
+      );
       continue;
     }
     const blocks = [...container.namedChildren()].filter(([, m]) => m instanceof Sequential);

@@ -135,7 +135,12 @@ function headsOf(model: Module, type: string): Heads {
   if (type === 'aegan_mlp') {
     const m = model as unknown as { generateAll(a: tf.Tensor, b: tf.Tensor): Record<'reconA' | 'reconB' | 'predA' | 'predB', tf.Tensor> };
     return {
-      groups: ['ModelEvalResults-Reconstruction-XYZ', 'ModelEvalResults-Reconstruction-Xanes', 'ModelEvalResults-Prediction-XYZ', 'ModelEvalResults-Prediction-Xanes'],
+      groups: [
+        'ModelEvalResults-Reconstruction-XYZ',
+        'ModelEvalResults-Reconstruction-Xanes',
+        'ModelEvalResults-Prediction-XYZ',
+        'ModelEvalResults-Prediction-Xanes',
+      ],
       domains: ['x', 'y', 'x', 'y'],
       shuffleValidOutput: [false, false, true, true],
       run: (x, y) => {
@@ -190,12 +195,11 @@ function sampleLoss(out: Float32Array | ArrayLike<number>, target: Float32Array,
   return losses;
 }
 
-
-
 /** Run the invariance tests (see the top of this file); the model is left in the mode it was in. */
 export function runModelEval(model: Module, sets: ModelEvalSets, opts: ModelEvalOptions): ModelEvalResults {
   const heads = headsOf(model, opts.type);
-  if (sets.evaluation.n < 2) throw new Error(`model_eval: the evaluation split has ${sets.evaluation.n} sample(s); the t-tests need at least 2 (use more data)`);
+  if (sets.evaluation.n < 2)
+    throw new Error(`model_eval: the evaluation split has ${sets.evaluation.n} sample(s); the t-tests need at least 2 (use more data)`);
   if (sets.validation.n < 1) throw new Error('model_eval: the validation split is empty');
   return tTests(heads, evaluationLosses(model, heads, sets, opts), opts.alpha ?? 0.05);
 }
@@ -242,13 +246,28 @@ function evaluationLosses(model: Module, heads: Heads, sets: ModelEvalSets, opts
         record('Shuffle Input', outputs(shuffled.x, shuffled.y, b), real, b);
         record('Shuffle Output', outputs(X, Y, b), shuffled, b);
         // Mean Train Input / Output.
-        record('Mean Train Input', meanOut.map((o) => repeatRow(o, b)), real, b);
-        record('Mean Train Output', heads.domains.map((d) => repeatRow(stat[d].mean, b)), real, b);
+        record(
+          'Mean Train Input',
+          meanOut.map((o) => repeatRow(o, b)),
+          real,
+          b,
+        );
+        record(
+          'Mean Train Output',
+          heads.domains.map((d) => repeatRow(stat[d].mean, b)),
+          real,
+          b,
+        );
         // Mean Std. Train Input / Output.
         const noisyX = noisyMean(g, statsX.mean, statsX.std, b);
         const noisyY = noisyMean(g, statsY.mean, statsY.std, b);
         record('Mean Std. Train Input', outputs(noisyX, noisyY, b), real, b);
-        record('Mean Std. Train Output', heads.domains.map((d) => noisyMean(g, stat[d].mean, stat[d].std, b)), real, b);
+        record(
+          'Mean Std. Train Output',
+          heads.domains.map((d) => noisyMean(g, stat[d].mean, stat[d].std, b)),
+          real,
+          b,
+        );
         // Random Valid Input / Output: validation row s+i for evaluation row s+i.
         const alt = Int32Array.from({ length: b }, (_, i) => (s + i) % validation.n);
         const altRows = { x: pick(validation.x, nIn, alt), y: pick(validation.y, nOut, alt) };
@@ -289,7 +308,9 @@ export function formatModelEval(results: ModelEvalResults, nEval: number): strin
   for (const [group, tests] of Object.entries(results)) {
     lines.push(`    ${group.replace(/^ModelEvalResults-/, '')}:`);
     for (const [name, r] of Object.entries(tests)) {
-      lines.push(`>>> ${name.padEnd(25)}: ${r.passed ? 'True ' : 'False'}  (p = ${r.pvalue.toPrecision(3)}, true loss ${r.meanTrueLoss.toPrecision(4)} vs ${r.meanOtherLoss.toPrecision(4)})`);
+      lines.push(
+        `>>> ${name.padEnd(25)}: ${r.passed ? 'True ' : 'False'}  (p = ${r.pvalue.toPrecision(3)}, true loss ${r.meanTrueLoss.toPrecision(4)} vs ${r.meanOtherLoss.toPrecision(4)})`,
+      );
     }
   }
   return lines.join('\n');

@@ -123,7 +123,9 @@ function predictWithRun(run: RunDir, ckDir: string, inputs: PredictInputs, grid:
   const ft = fourier === 'x' ? fourierRows(inputs.x, inputs.nIn, concat) : { data: inputs.x, width: inputs.nIn };
   const selector = (d.varianceThreshold ?? 0) > 0 ? loadVarianceThreshold(run.dir) : null;
   if ((d.varianceThreshold ?? 0) > 0 && !selector) {
-    throw new Error(`run ${run.spec.name} keeps the input features with variance above ${d.varianceThreshold}, but ${run.dir}/variance_threshold.json is missing: train the run again to write it`);
+    throw new Error(
+      `run ${run.spec.name} keeps the input features with variance above ${d.varianceThreshold}, but ${run.dir}/variance_threshold.json is missing: train the run again to write it`,
+    );
   }
   const fx = selector ? { data: selector.transform({ data: ft.data, shape: [n, ft.width] }).data, width: selector.support!.length } : ft;
   const scaler = runScaler(run);
@@ -138,7 +140,9 @@ function predictWithRun(run: RunDir, ckDir: string, inputs: PredictInputs, grid:
   try {
     if (opts.mcDropout) {
       if (![...model.modules()].some((m) => m instanceof Dropout && m.p > 0)) {
-        throw new Error(`run ${run.spec.name}: --mc-dropout needs dropout, but its ${run.spec.model.type} model has no Dropout with p > 0, so every pass would give the same prediction: predict without --mc-dropout, or train with dropout > 0`);
+        throw new Error(
+          `run ${run.spec.name}: --mc-dropout needs dropout, but its ${run.spec.model.type} model has no Dropout with p > 0, so every pass would give the same prediction: predict without --mc-dropout, or train with dropout > 0`,
+        );
       }
       // Seeded with the run's seed, so the same command gives the same passes.
       manualSeed(run.spec.train.seed);
@@ -218,7 +222,9 @@ function checkCommonValidation(run: RunDir, runs: RunDir[]): void {
   const first = JSON.stringify(runSplit(runs[0])?.validation);
   const other = runs.find((r) => JSON.stringify(runSplit(r)?.validation) !== first);
   if (other) {
-    throw new Error(`run ${run.spec.name}: its models validate on different samples (${runs[0].dir} and ${other.dir} differ), so there is no common validation split to combine them on: give --data test or --data FOLDER`);
+    throw new Error(
+      `run ${run.spec.name}: its models validate on different samples (${runs[0].dir} and ${other.dir} differ), so there is no common validation split to combine them on: give --data test or --data FOLDER`,
+    );
   }
 }
 
@@ -238,9 +244,17 @@ function sayPrediction(
       : members
         ? ` (${members.kind} of ${members.names.length} models${opts.mcDropout ? `, ${opts.mcDropout} Monte Carlo dropout passes each` : ''})`
         : '';
-  say(opts, `predicted ${result.ids.length} sample(s) of ${result.source} with ${run.spec.name}${by} (checkpoint ${result.checkpoint.which}, epoch ${result.checkpoint.epoch ?? '?'})`);
-  if (mse !== null) say(opts, `MSE y to y pred${several ? ' (of the mean)' : ''}: ${mse.toPrecision(6)} (over ${targets.rows} sample(s) with targets in ${targets.dir})`);
-  else say(opts, `no targets found${targets.dir === null && opts.data && !['validation', 'test'].includes(opts.data) ? ' (give --targets FOLDER to get the MSE)' : ''}`);
+  say(
+    opts,
+    `predicted ${result.ids.length} sample(s) of ${result.source} with ${run.spec.name}${by} (checkpoint ${result.checkpoint.which}, epoch ${result.checkpoint.epoch ?? '?'})`,
+  );
+  if (mse !== null)
+    say(opts, `MSE y to y pred${several ? ' (of the mean)' : ''}: ${mse.toPrecision(6)} (over ${targets.rows} sample(s) with targets in ${targets.dir})`);
+  else
+    say(
+      opts,
+      `no targets found${targets.dir === null && opts.data && !['validation', 'test'].includes(opts.data) ? ' (give --targets FOLDER to get the MSE)' : ''}`,
+    );
   if (mseRecon !== null) say(opts, `MSE x to x recon: ${mseRecon.toPrecision(6)}`);
   if (std) say(opts, `std over the ${combined!.count} predictions: mean ${(std.reduce((a, v) => a + v, 0) / std.length).toPrecision(4)}`);
 }
@@ -249,7 +263,8 @@ function sayPrediction(
 export async function predictRun(runDir: string, opts: PredictOptions = {}): Promise<PredictResult> {
   const run = openRunDir(runDir);
   if (run.spec.data.kind === 'cubes') {
-    if (opts.mcDropout !== undefined || opts.combine !== undefined) throw new Error(`run ${run.spec.name}: --mc-dropout and --combine are for XANESNET runs; cube runs predict with one model`);
+    if (opts.mcDropout !== undefined || opts.combine !== undefined)
+      throw new Error(`run ${run.spec.name}: --mc-dropout and --combine are for XANESNET runs; cube runs predict with one model`);
     return predictCubes(run, opts);
   }
   if (run.spec.data.kind !== 'xanes') throw new Error(`run ${run.spec.name}: predict does not know '${(run.spec.data as { kind: string }).kind}' data`);
@@ -280,7 +295,13 @@ export async function predictRun(runDir: string, opts: PredictOptions = {}): Pro
   const epoch = members ? null : models[0].epoch;
   const ckDir = members ? run.dir : models[0].ckDir; // a parent: each sub-run's checkpoints/<which>
   const combined: PredictResult['combined'] = several
-    ? { kind: members ? members.kind : 'mc-dropout', models: members ? members.names : [run.spec.name], passes: opts.mcDropout ?? 1, combine, count: preds.length }
+    ? {
+        kind: members ? members.kind : 'mc-dropout',
+        models: members ? members.names : [run.spec.name],
+        passes: opts.mcDropout ?? 1,
+        combine,
+        count: preds.length,
+      }
     : null;
 
   const result: PredictResult = {

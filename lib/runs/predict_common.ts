@@ -94,7 +94,9 @@ export function splitOutput(out: unknown, model: string): { pred: tf.Tensor; rec
   if (Array.isArray(out) && out.length === 2 && out.every((t) => t instanceof tf.Tensor)) return { recon: out[0], pred: out[1] };
   const o = out as { pred?: unknown; recon?: unknown } | null;
   if (o && o.pred instanceof tf.Tensor) return { pred: o.pred, recon: o.recon instanceof tf.Tensor ? o.recon : null };
-  throw new Error(`predict: model '${model}' returned ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}; expected a tensor, [recon, pred] or {recon, pred}`);
+  throw new Error(
+    `predict: model '${model}' returned ${Array.isArray(out) ? `an array of ${out.length}` : typeof out}; expected a tensor, [recon, pred] or {recon, pred}`,
+  );
 }
 
 /** A model of the run with the checkpoint's weights (the caller disposes it). */
@@ -145,4 +147,3 @@ export function manifestOf(r: PredictResult, run: RunDir, k: number): Omit<Predi
     },
   };
 }
-

@@ -69,10 +69,12 @@ async function testCubeProbabilities(
     for await (const b of batchesOf(test)) {
       const tensors = Array.isArray(b) ? b : Object.values(b);
       try {
-        const cubes = Array.isArray(b) ? b[0] : b.cube ?? b.x;
-        const y = Array.isArray(b) ? b[1] : b.label ?? b.y;
+        const cubes = Array.isArray(b) ? b[0] : (b.cube ?? b.x);
+        const y = Array.isArray(b) ? b[1] : (b.label ?? b.y);
         if (!cubes || cubes.rank !== 4) {
-          throw new Error(`run ${run.spec.name}: expected test batches of cubes (N, S, S, S) under 'cube' or 'x', got ${Array.isArray(b) ? 'an array' : Object.keys(b).join(', ')}`);
+          throw new Error(
+            `run ${run.spec.name}: expected test batches of cubes (N, S, S, S) under 'cube' or 'x', got ${Array.isArray(b) ? 'an array' : Object.keys(b).join(', ')}`,
+          );
         }
         for (let c = 0; c < cubes.shape[0]; c++) {
           const one = tf.slice(cubes, c, 1);
@@ -96,12 +98,16 @@ async function testCubeProbabilities(
 export async function predictCubes(run: RunDir, opts: PredictOptions): Promise<PredictResult> {
   const type = run.spec.model.type;
   if (!MODELS[type]) {
-    throw new Error(`run ${run.spec.name}: model '${type}' is not in this hyperlab's zoo (it has ${Object.keys(MODELS).join(', ')}); update hyperlab, or check model_params.architecture`);
+    throw new Error(
+      `run ${run.spec.name}: model '${type}' is not in this hyperlab's zoo (it has ${Object.keys(MODELS).join(', ')}); update hyperlab, or check model_params.architecture`,
+    );
   }
   const prepare = DATA_PREPARERS.cubes;
   if (!prepare) throw new Error(`run ${run.spec.name}: this hyperlab cannot read cube data yet (no 'cubes' data preparer); update hyperlab`);
   if (opts.data && opts.data !== 'validation') {
-    throw new Error(`run ${run.spec.name}: a cube run predicts on its own test seeds (data_params.test_seeds of ${path.basename(run.spec.file)}); leave out --data`);
+    throw new Error(
+      `run ${run.spec.name}: a cube run predicts on its own test seeds (data_params.test_seeds of ${path.basename(run.spec.file)}); leave out --data`,
+    );
   }
   const which = opts.checkpoint ?? 'best';
   const ckDir = checkpointDir(run, which);

@@ -80,7 +80,9 @@ function gridText(e: ArrayLike<number>): string {
 function spectrumOnGrid(file: string, grid: Float64Array): Float64Array {
   const s = readSpectrum(file);
   if (!sameGrid(s.energies, grid)) {
-    throw new Error(`${file}: its energy grid (${gridText(s.energies)}) is not the run's (${gridText(grid)}); the model only reads spectra on the grid it was trained on: re-sample the spectrum first`);
+    throw new Error(
+      `${file}: its energy grid (${gridText(s.energies)}) is not the run's (${gridText(grid)}); the model only reads spectra on the grid it was trained on: re-sample the spectrum first`,
+    );
   }
   return s.intensities;
 }
@@ -92,12 +94,19 @@ function descriptorOf(desc: StructureDescriptor, file: string, coordinates: 'flo
 }
 
 /** Where the inputs and targets live and which ids to take. */
-function locate(run: RunDir, opts: InputOptions, dir: Direction): { ids: string[] | null; xyzDir: string | null; xanesDir: string | null; source: string; label: string } {
+function locate(
+  run: RunDir,
+  opts: InputOptions,
+  dir: Direction,
+): { ids: string[] | null; xyzDir: string | null; xanesDir: string | null; source: string; label: string } {
   const d = run.spec.data as XanesDataSpec;
   const data = opts.data ?? 'validation';
   if (data === 'validation') {
     const split = runSplit(run);
-    if (!split) throw new Error(`run ${run.spec.name}: ${path.join(run.dir, 'split.json')} is missing, so its validation split is unknown: give --data test or --data FOLDER`);
+    if (!split)
+      throw new Error(
+        `run ${run.spec.name}: ${path.join(run.dir, 'split.json')} is missing, so its validation split is unknown: give --data test or --data FOLDER`,
+      );
     // Augmented samples (data_augment) were made in memory during training: they have no files.
     const ids = split.validation.filter((id) => !/^augmented_\d+$/.test(id));
     const left = split.validation.length - ids.length;
@@ -110,7 +119,9 @@ function locate(run: RunDir, opts: InputOptions, dir: Direction): { ids: string[
   }
   const folder = path.resolve(data);
   if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
-    throw new Error(`--data ${data}: no folder ${folder}; give 'validation', 'test' or a folder of ${dir === 'structure->spectrum' ? '.xyz structures' : '.txt spectra'}`);
+    throw new Error(
+      `--data ${data}: no folder ${folder}; give 'validation', 'test' or a folder of ${dir === 'structure->spectrum' ? '.xyz structures' : '.txt spectra'}`,
+    );
   }
   const targets = opts.targets === undefined || opts.targets === null ? pairedFolder(folder) : path.resolve(opts.targets);
   if (targets && (!fs.existsSync(targets) || !fs.statSync(targets).isDirectory())) throw new Error(`--targets ${opts.targets}: no folder ${targets}`);
@@ -133,11 +144,19 @@ export function loadPredictInputs(run: RunDir, dir: Direction, grid: Float64Arra
     const other = listStems(inputDir, outExt).length;
     throw new Error(
       `${inputDir} holds no ${inExt} file to predict from` +
-        (other ? `; it holds ${outExt} files: run ${run.spec.name} predicts ${forward ? 'spectra from structures' : 'structures from spectra'}, so give the folder of ${inExt} files` : ''),
+        (other
+          ? `; it holds ${outExt} files: run ${run.spec.name} predicts ${forward ? 'spectra from structures' : 'structures from spectra'}, so give the folder of ${inExt} files`
+          : ''),
     );
   }
   const missing = ids.filter((id) => !fs.existsSync(path.join(inputDir, id + inExt)));
-  if (missing.length) throw new Error(`${inputDir} lacks ${missing.slice(0, 5).map((m) => m + inExt).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (${where.source})`);
+  if (missing.length)
+    throw new Error(
+      `${inputDir} lacks ${missing
+        .slice(0, 5)
+        .map((m) => m + inExt)
+        .join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''} (${where.source})`,
+    );
   ids = ids.slice();
 
   const desc = makeDescriptor(d.descriptor);

@@ -75,13 +75,20 @@ function checkClashes(dir: string, files: string[], overwrite: boolean): Predict
   const clashes = [...files, MANIFEST].filter((f) => fs.existsSync(path.join(dir, f)) && !ours.has(f));
   if (clashes.length) {
     const shown = clashes.slice(0, 5).join(', ') + (clashes.length > 5 ? ` and ${clashes.length - 5} more` : '');
-    throw new Error(`${dir} already holds ${shown}, not written by hyperlab predict; nothing was written. Choose another --out, or pass --overwrite to replace them`);
+    throw new Error(
+      `${dir} already holds ${shown}, not written by hyperlab predict; nothing was written. Choose another --out, or pass --overwrite to replace them`,
+    );
   }
   return previous;
 }
 
 /** Write `contents` (file name -> text) and then the manifest into `dir`; returns the paths written. */
-export function writePredictionFiles(dir: string, contents: Map<string, string>, manifest: Omit<PredictionManifest, 'files' | 'format' | 'version'>, overwrite = false): string[] {
+export function writePredictionFiles(
+  dir: string,
+  contents: Map<string, string>,
+  manifest: Omit<PredictionManifest, 'files' | 'format' | 'version'>,
+  overwrite = false,
+): string[] {
   const names = [...contents.keys()];
   const previous = checkClashes(dir, names, overwrite);
   fs.mkdirSync(dir, { recursive: true });

@@ -177,7 +177,9 @@ export async function runSpec(spec: RunSpec, opts: RunOptions = {}): Promise<Run
   const runsDir = path.resolve(spec.runsDir);
   const runDir = path.join(runsDir, spec.name);
   if (/^\.+$/.test(spec.name) || path.dirname(path.resolve(runDir)) !== runsDir) {
-    throw new Error(`run name '${spec.name}' would put the run in ${path.resolve(runDir)}, not in a folder of its own inside ${runsDir}: give a name with a letter or digit`);
+    throw new Error(
+      `run name '${spec.name}' would put the run in ${path.resolve(runDir)}, not in a folder of its own inside ${runsDir}: give a name with a letter or digit`,
+    );
   }
   if (opts.restart && fs.existsSync(runDir) && fs.readdirSync(runDir).length > 0) {
     const kept = `${runDir}.before-restart-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -224,7 +226,9 @@ function resumePoint(spec: RunSpec, runDir: string, opts: RunOptions): string | 
   const stamp = () => new Date().toISOString().replace(/[:.]/g, '-');
   if (opts.resumeFrom === 'best') {
     if (best.state !== 'ok') {
-      throw new Error(`run ${spec.name}: --resume-from best, but ${bestDir} ${best.state === 'absent' ? 'does not exist' : `is damaged too (${(best as { reason: string }).reason})`}; start over with --restart`);
+      throw new Error(
+        `run ${spec.name}: --resume-from best, but ${bestDir} ${best.state === 'absent' ? 'does not exist' : `is damaged too (${(best as { reason: string }).reason})`}; start over with --restart`,
+      );
     }
     if (last.state !== 'absent') fs.renameSync(lastDir, `${lastDir}.${last.state === 'damaged' ? 'damaged' : 'replaced'}-${stamp()}`);
     const csv = path.join(runDir, 'metrics.csv');
@@ -236,7 +240,9 @@ function resumePoint(spec: RunSpec, runDir: string, opts: RunOptions): string | 
   const bestEpoch = best.state === 'ok' ? (JSON.parse(fs.readFileSync(path.join(bestDir, CHECKPOINT_FILE), 'utf8')).epoch as number) : null;
   throw new Error(
     `run ${spec.name}: the checkpoint to resume from is damaged: ${(last as { reason: string }).reason}. Nothing was changed. Ways out: ` +
-      (bestEpoch !== null ? `resume from checkpoints/best (epoch ${bestEpoch}) with \`hyperlab train RUN.yaml --resume-from best\` (the damaged one is kept as last.damaged-<time>); ` : '') +
+      (bestEpoch !== null
+        ? `resume from checkpoints/best (epoch ${bestEpoch}) with \`hyperlab train RUN.yaml --resume-from best\` (the damaged one is kept as last.damaged-<time>); `
+        : '') +
       `or start over with \`hyperlab train RUN.yaml --restart\` (the run directory ${runDir} is kept as ${path.basename(runDir)}.before-restart-<time>)`,
   );
 }

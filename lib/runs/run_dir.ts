@@ -57,7 +57,9 @@ export function openRunDir(dir: string): RunDir {
     try {
       json = JSON.parse(fs.readFileSync(configFile, 'utf8'));
     } catch (err) {
-      throw new Error(`${configFile} is not valid JSON (${(err as Error).message}): the run's resolved settings are damaged; train again from the run file`, { cause: err });
+      throw new Error(`${configFile} is not valid JSON (${(err as Error).message}): the run's resolved settings are damaged; train again from the run file`, {
+        cause: err,
+      });
     }
     for (const key of ['name', 'mode', 'model', 'data', 'train'] as const) {
       if (json?.[key] === undefined) throw new Error(`${configFile} has no "${key}": it is not a hyperlab run configuration (hyperlab train writes one)`);
@@ -147,7 +149,10 @@ export function runEnergyGrid(run: RunDir, fallbackDir?: string | null): Float64
   const d = run.spec.data as XanesDataSpec;
   for (const dir of [d.xanesPath, fallbackDir]) {
     if (!dir || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) continue;
-    const first = fs.readdirSync(dir).filter((f) => f.endsWith('.txt') && !f.startsWith('.')).sort()[0];
+    const first = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.txt') && !f.startsWith('.'))
+      .sort()[0];
     if (first) return readSpectrum(path.join(dir, first)).energies;
   }
   throw new Error(

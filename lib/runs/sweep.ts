@@ -102,7 +102,17 @@ export interface SweepRow {
 // ---- the plan: trials and their run files ----------------------------------------------------
 
 /** Run-file fields holding paths relative to the file (see lib/config/runspec.ts). */
-const PATH_FIELDS = ['x_path', 'y_path', 'xyz_path', 'xanes_path', 'data_params.datafile', 'train_params.log_dir', 'loadguess_params.model_dir', 'freeze_params.model_path', 'hyperlab.runs_dir'];
+const PATH_FIELDS = [
+  'x_path',
+  'y_path',
+  'xyz_path',
+  'xanes_path',
+  'data_params.datafile',
+  'train_params.log_dir',
+  'loadguess_params.model_dir',
+  'freeze_params.model_path',
+  'hyperlab.runs_dir',
+];
 
 function isRange(v: unknown): v is SweepRange {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'min' in v && 'max' in v;
@@ -120,13 +130,15 @@ function checkParams(o: SweepOptions): { method: 'grid' | 'random'; paths: strin
       if (v.length === 0) throw new Error(`sweep: '${p}' has an empty list of values`);
     } else if (isRange(v)) {
       if (method === 'grid') throw new Error(`sweep: '${p}' is a range; a grid needs a list of values (ranges are for method: 'random')`);
-      if (!(Number.isFinite(v.min) && Number.isFinite(v.max) && v.min <= v.max)) throw new Error(`sweep: the range of '${p}' needs finite min <= max, got ${JSON.stringify(v)}`);
+      if (!(Number.isFinite(v.min) && Number.isFinite(v.max) && v.min <= v.max))
+        throw new Error(`sweep: the range of '${p}' needs finite min <= max, got ${JSON.stringify(v)}`);
       if (v.log && !(v.min > 0)) throw new Error(`sweep: the log range of '${p}' needs min > 0, got ${v.min}`);
     } else {
       throw new Error(`sweep: '${p}' must be a list of values or a range { min, max, log? }, got ${JSON.stringify(v)}`);
     }
   }
-  if (method === 'random' && !(Number.isInteger(o.n) && (o.n as number) > 0)) throw new Error(`sweep: a random sweep needs n, the number of trials (a positive whole number), got ${o.n}`);
+  if (method === 'random' && !(Number.isInteger(o.n) && (o.n as number) > 0))
+    throw new Error(`sweep: a random sweep needs n, the number of trials (a positive whole number), got ${o.n}`);
   return { method, paths };
 }
 
@@ -243,7 +255,9 @@ export function planSweep(o: SweepOptions): { dir: string; trials: SweepTrial[];
       const spec = toRunSpec(parseRunFile(text, runFile));
       runDir = path.join(spec.runsDir, spec.name);
     } catch (e) {
-      const set = Object.entries(values).map(([k, v]) => `${k}=${show(v)}`).join(', ');
+      const set = Object.entries(values)
+        .map(([k, v]) => `${k}=${show(v)}`)
+        .join(', ');
       problems.push(`trial ${trial} (${set}): ${problemsOf(e).join('; ')}`);
     }
     return { trial, name, values, runFile, runDir, text };
@@ -330,10 +344,22 @@ export class SweepResult {
     delete cols.run_dir;
     const names = Object.keys(cols);
     const fmt = (v: number | string) =>
-      typeof v === 'number' ? (!Number.isFinite(v) ? '-' : Number.isInteger(v) || (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5) ? String(Number(v.toPrecision(6))) : v.toExponential(3)) : v.length > 60 ? `${v.slice(0, 57)}...` : v;
+      typeof v === 'number'
+        ? !Number.isFinite(v)
+          ? '-'
+          : Number.isInteger(v) || (Math.abs(v) >= 1e-3 && Math.abs(v) < 1e5)
+            ? String(Number(v.toPrecision(6)))
+            : v.toExponential(3)
+        : v.length > 60
+          ? `${v.slice(0, 57)}...`
+          : v;
     const body = this.rows.map((_, i) => names.map((n) => fmt(cols[n][i])));
     const widths = names.map((n, j) => Math.max(n.length, ...body.map((r) => r[j].length)));
-    const line = (cells: string[]) => cells.map((c, j) => c.padEnd(widths[j])).join('  ').trimEnd();
+    const line = (cells: string[]) =>
+      cells
+        .map((c, j) => c.padEnd(widths[j]))
+        .join('  ')
+        .trimEnd();
     return [line(names), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
   }
 }
@@ -343,7 +369,8 @@ export class SweepResult {
 function cleanMetrics(m: Record<string, unknown>, where: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(m)) {
-    if (v === null) out[k] = NaN; // NaN travels through JSON as null
+    if (v === null)
+      out[k] = NaN; // NaN travels through JSON as null
     else if (typeof v === 'number') out[k] = v;
     else throw new Error(`${where}: metric '${k}' is ${JSON.stringify(v)}, not a number; a trial must return { name: number, ... }`);
   }
@@ -422,7 +449,8 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const workers = o.workers;
   if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) throw new Error(`sweep: workers must be a positive whole number, got ${workers}`);
   const script = path.resolve(o.workerScript ?? defaultWorkerScript());
-  if (workers !== undefined && !fs.existsSync(script)) throw new Error(`sweep: the worker script ${script} does not exist (build with \`npx tsc -p .\`, or pass workerScript)`);
+  if (workers !== undefined && !fs.existsSync(script))
+    throw new Error(`sweep: the worker script ${script} does not exist (build with \`npx tsc -p .\`, or pass workerScript)`);
   const plan = planSweep(o);
   writeSweepFolder(plan, o);
 
@@ -443,7 +471,9 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
     const start = Date.now();
     try {
       row.metrics =
-        workers !== undefined ? await runInWorker(t, script, path.join(plan.dir, 'logs', `${t.name}.log`), o.timeoutS) : await runInProcess(t, o.runTrial ?? runFileTrial);
+        workers !== undefined
+          ? await runInWorker(t, script, path.join(plan.dir, 'logs', `${t.name}.log`), o.timeoutS)
+          : await runInProcess(t, o.runTrial ?? runFileTrial);
       row.status = 'ok';
     } catch (e) {
       row.status = 'failed';

@@ -94,7 +94,9 @@ function splitRows(spec: RunSpec, pool: Int32Array): RowSplit {
       : trainTestSplit(pool.length, { testSize: spec.train.valSplit, seed: 42 });
   const evaluation = three ? Int32Array.from(three.test, (i) => pool[i]) : null;
   if (evaluation && evaluation.length < 2) {
-    throw new Error(`run ${spec.name}: model_eval keeps 10% of ${pool.length} samples for its t-tests, ${evaluation.length}; they need at least 2: use more data (max_samples) or set model_eval to False`);
+    throw new Error(
+      `run ${spec.name}: model_eval keeps 10% of ${pool.length} samples for its t-tests, ${evaluation.length}; they need at least 2: use more data (max_samples) or set model_eval to False`,
+    );
   }
   return { train: Int32Array.from(split.train, (i) => pool[i]), validation: Int32Array.from(split.test, (i) => pool[i]), evaluation };
 }
@@ -120,7 +122,11 @@ function writeRunInputs(runDir: string, a: XanesArrays, rows: RowSplit, scaler: 
   const ids = (r: Int32Array) => Array.from(r, (i) => a.ids[i]);
   fs.writeFileSync(
     path.join(runDir, 'split.json'),
-    JSON.stringify({ train: ids(rows.train), validation: ids(rows.validation), ...(rows.evaluation ? { evaluation: ids(rows.evaluation) } : {}), fourier: a.fourierOn }, null, 1),
+    JSON.stringify(
+      { train: ids(rows.train), validation: ids(rows.validation), ...(rows.evaluation ? { evaluation: ids(rows.evaluation) } : {}), fourier: a.fourierOn },
+      null,
+      1,
+    ),
   );
 }
 
@@ -158,7 +164,9 @@ export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | n
   const messages: string[] = [];
   if (selector) {
     const removed = selector.removed;
-    messages.push(`variance_threshold ${d.varianceThreshold}: ${nIn} of ${a.nIn} input features kept` + (removed.length ? ` (removed columns ${removed.join(', ')})` : ''));
+    messages.push(
+      `variance_threshold ${d.varianceThreshold}: ${nIn} of ${a.nIn} input features kept` + (removed.length ? ` (removed columns ${removed.join(', ')})` : ''),
+    );
   }
   if (runDir) writeRunInputs(runDir, a, split, scaler, selector);
   const modelEval: ModelEvalSets | undefined = evalRows
@@ -194,4 +202,3 @@ export function xanesLoaders(spec: RunSpec, a: XanesArrays, rows: Int32Array | n
 export function prepareXanes(spec: RunSpec, runDir: string | null): PreparedData {
   return xanesLoaders(spec, loadXanesArrays(spec), null, runDir);
 }
-

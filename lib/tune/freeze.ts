@@ -57,7 +57,8 @@ export function paramGroups(model: Module, splitter: Splitter = bodyHeadSplitter
   groups.forEach((g, i) => {
     if (!Array.isArray(g) || g.length === 0) throw new Error(`paramGroups: the splitter gave group ${i} with no parameters; every group needs at least one`);
     for (const p of g) {
-      if (seen.has(p)) throw new Error(`paramGroups: the splitter put a parameter in more than one group (again in group ${i}); give each parameter to one group`);
+      if (seen.has(p))
+        throw new Error(`paramGroups: the splitter put a parameter in more than one group (again in group ${i}); give each parameter to one group`);
       seen.add(p);
     }
   });

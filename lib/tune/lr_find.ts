@@ -231,7 +231,9 @@ function lrPlan(optimizers: Optimizerlike[], startLr: number | number[], endLr: 
       const starts = Array.isArray(startLr) ? startLr : new Array<number>(n).fill(startLr);
       const ends = Array.isArray(endLr) ? endLr : new Array<number>(n).fill(endLr);
       if (starts.length !== n || ends.length !== n) {
-        throw new Error(`lrFind: got ${starts.length} startLr and ${ends.length} endLr values for ${n} parameter groups; give one per group or a single number`);
+        throw new Error(
+          `lrFind: got ${starts.length} startLr and ${ends.length} endLr values for ${n} parameter groups; give one per group or a single number`,
+        );
       }
       starts.forEach((v, g) => check(v, `startLr of group ${g}`));
       ends.forEach((v, g) => check(v, `endLr of group ${g}`));
@@ -366,8 +368,7 @@ interface Restorable {
   setState(s: unknown): void;
 }
 
-const isRestorable = (x: unknown): x is Restorable =>
-  typeof (x as Restorable).getState === 'function' && typeof (x as Restorable).setState === 'function';
+const isRestorable = (x: unknown): x is Restorable => typeof (x as Restorable).getState === 'function' && typeof (x as Restorable).setState === 'function';
 
 /** Run the lr sweep (Trainer.fit with an LRFinder) and return the curve and fastai's suggestions (see the file comment). */
 export async function lrFind(opts: LrFindOptions): Promise<LrFindResult> {

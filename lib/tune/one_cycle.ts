@@ -44,7 +44,8 @@ export function resolveLrs(optimizer: Optimizerlike, lr: LrSpec | undefined, whe
   if (lr === undefined) lrs = optimizer.paramGroups.map((g) => g.lr);
   else if (typeof lr === 'number') lrs = new Array(n).fill(lr);
   else if (Array.isArray(lr)) {
-    if (lr.length !== n) throw new Error(`${where}: got ${lr.length} learning rates for ${n} parameter groups; give one per group, one number, or sliceLr(...)`);
+    if (lr.length !== n)
+      throw new Error(`${where}: got ${lr.length} learning rates for ${n} parameter groups; give one per group, one number, or sliceLr(...)`);
     lrs = [...lr];
   } else if (typeof lr === 'object' && lr !== null && typeof lr.stop === 'number') lrs = lrSlice(n, lr.stop, lr.start);
   else throw new Error(`${where}: the lr must be a number, one number per group or sliceLr(start?, stop), got ${JSON.stringify(lr)}`);

@@ -66,7 +66,10 @@ export function atomsInRange(s: Structure, rMax: number): { z: number[]; pos: Fl
 /** [q][S]: the charge and spin from the .xyz comment line (`q = 0 | S = 2`), when asked for. */
 export function infoPrefix(s: Structure, useCharge: boolean, useSpin: boolean, who: string): number[] {
   const out: number[] = [];
-  for (const [use, key, what] of [[useCharge, 'q', 'use_charge'], [useSpin, 'S', 'use_spin']] as const) {
+  for (const [use, key, what] of [
+    [useCharge, 'q', 'use_charge'],
+    [useSpin, 'S', 'use_spin'],
+  ] as const) {
     if (!use) continue;
     const v = s.info[key];
     if (typeof v !== 'number') {

@@ -10,10 +10,7 @@
  * Defaults: r 0-8 Å, dr 0.01 Å, alpha 10 (801 features).
  */
 import type { Structure } from '../structure';
-import {
-  atomsInRange, checkFlag, checkRadii, DescriptorConfig, distance, infoPrefix, numpyLinspace, optionsFromParams,
-  StructureDescriptor,
-} from './common';
+import { atomsInRange, checkFlag, checkRadii, DescriptorConfig, distance, infoPrefix, numpyLinspace, optionsFromParams, StructureDescriptor } from './common';
 
 export interface RDCOptions {
   /** Start of the grid (Å); default 0. */

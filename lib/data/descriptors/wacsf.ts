@@ -22,7 +22,15 @@
  */
 import type { Structure } from '../structure';
 import {
-  atomsInRange, checkFlag, checkRadii, cosineCutoff, DescriptorConfig, distance, infoPrefix, numpyLinspace, optionsFromParams,
+  atomsInRange,
+  checkFlag,
+  checkRadii,
+  cosineCutoff,
+  DescriptorConfig,
+  distance,
+  infoPrefix,
+  numpyLinspace,
+  optionsFromParams,
   StructureDescriptor,
 } from './common';
 
@@ -202,9 +210,7 @@ export class WACSF implements StructureDescriptor {
       for (let p = 0; p < w.length; p++) {
         const j = pj[p];
         const k = pk[p];
-        radial[p] =
-          Math.exp(-eta * (r0[j] - mu) ** 2) * fc0[j] * Math.exp(-eta * (r0[k] - mu) ** 2) * fc0[k] *
-          Math.exp(-eta * (rjk[p] - mu) ** 2) * fcjk[p];
+        radial[p] = Math.exp(-eta * (r0[j] - mu) ** 2) * fc0[j] * Math.exp(-eta * (r0[k] - mu) ** 2) * fc0[k] * Math.exp(-eta * (rjk[p] - mu) ** 2) * fcjk[p];
       }
       for (const lambda of this.lambda) {
         for (const zeta of this.zeta) {
@@ -221,9 +227,16 @@ export class WACSF implements StructureDescriptor {
     return {
       type: 'wacsf',
       params: {
-        r_min: this.rMin, r_max: this.rMax, n_g2: this.nG2, n_g4: this.nG4, l: this.lambda, z: this.zeta,
-        g2_parameterisation: this.g2Parameterisation, g4_parameterisation: this.g4Parameterisation,
-        use_charge: this.useCharge, use_spin: this.useSpin,
+        r_min: this.rMin,
+        r_max: this.rMax,
+        n_g2: this.nG2,
+        n_g4: this.nG4,
+        l: this.lambda,
+        z: this.zeta,
+        g2_parameterisation: this.g2Parameterisation,
+        g4_parameterisation: this.g4Parameterisation,
+        use_charge: this.useCharge,
+        use_spin: this.useSpin,
       },
     };
   }

@@ -28,7 +28,14 @@ function leakyReluGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   checkFloat32(LEAKY_GRAD, inputs);
   const dx = backend.makeOutput(x.shape, 'float32');
   const heap = heapOf(backend);
-  addonFor(LEAKY_GRAD).leakyReluGrad(heap, offsetOf(backend, dy), offsetOf(backend, x), offsetOf(backend, dx), tf.util.sizeFromShape(x.shape), attrs.alpha as number);
+  addonFor(LEAKY_GRAD).leakyReluGrad(
+    heap,
+    offsetOf(backend, dy),
+    offsetOf(backend, x),
+    offsetOf(backend, dx),
+    tf.util.sizeFromShape(x.shape),
+    attrs.alpha as number,
+  );
   return dx;
 }
 

@@ -45,7 +45,21 @@ function trainGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[
   const db = backend.makeOutput([C], 'float32');
   const heap = heapOf(backend);
   const off = (t: tf.TensorInfo) => offsetOf(backend, t);
-  addonFor(TRAIN_GRAD).batchNormTrainGrad(heap, off(dy), off(x), off(mean), off(variance), off(weight), off(dx), off(dw), off(db), N, C, S, attrs.eps as number);
+  addonFor(TRAIN_GRAD).batchNormTrainGrad(
+    heap,
+    off(dy),
+    off(x),
+    off(mean),
+    off(variance),
+    off(weight),
+    off(dx),
+    off(dw),
+    off(db),
+    N,
+    C,
+    S,
+    attrs.eps as number,
+  );
   return [dx, dw, db];
 }
 

@@ -48,11 +48,18 @@ function fail(msg) {
 }
 
 const dir = nodeDir();
-if (!dir) fail(`Node's C headers (include/node/node_api.h) were not found beside ${process.execPath}; set npm_config_nodedir to the folder that has include/node`);
+if (!dir)
+  fail(`Node's C headers (include/node/node_api.h) were not found beside ${process.execPath}; set npm_config_nodedir to the folder that has include/node`);
 const gyp = nodeGyp();
 if (!gyp) fail('node-gyp was not found (it ships with npm); install it with `npm install --save-dev node-gyp`');
-if (!fs.existsSync('/usr/include/x86_64-linux-gnu/cblas.h') && !fs.existsSync('/usr/include/cblas.h') && !fs.existsSync('/usr/include/aarch64-linux-gnu/cblas.h')) {
-  console.warn('build:native: cblas.h not found in /usr/include; the build will fail unless OpenBLAS is elsewhere on the include path (Debian: apt-get install libopenblas-dev)');
+if (
+  !fs.existsSync('/usr/include/x86_64-linux-gnu/cblas.h') &&
+  !fs.existsSync('/usr/include/cblas.h') &&
+  !fs.existsSync('/usr/include/aarch64-linux-gnu/cblas.h')
+) {
+  console.warn(
+    'build:native: cblas.h not found in /usr/include; the build will fail unless OpenBLAS is elsewhere on the include path (Debian: apt-get install libopenblas-dev)',
+  );
 }
 
 const started = Date.now();

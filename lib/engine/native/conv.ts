@@ -88,7 +88,14 @@ function channelSumKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const [N, C, ...rest] = x.shape;
   const out = backend.makeOutput([C], 'float32');
   const heap = heapOf(backend);
-  addonFor(CHANNEL_SUM).channelSum(heap, offsetOf(backend, x), offsetOf(backend, out), N, C, rest.reduce((p, d) => p * d, 1));
+  addonFor(CHANNEL_SUM).channelSum(
+    heap,
+    offsetOf(backend, x),
+    offsetOf(backend, out),
+    N,
+    C,
+    rest.reduce((p, d) => p * d, 1),
+  );
   return out;
 }
 

@@ -42,8 +42,17 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
     filterShape: [number, number, number, number];
   };
-  if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm: only dataFormat NHWC (as tfjs-backend-wasm\'s Conv2D)');
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  if (dataFormat === 'NCHW') throw new Error("Conv2DBackpropFilter on wasm: only dataFormat NHWC (as tfjs-backend-wasm's Conv2D)");
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW, outChannels: O } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   const temps: Info[] = [];
@@ -55,8 +64,25 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
       const dwT = keep(backend.makeOutput([O, C, kh, kw], 'float32'));
       const heap = backend.wasm.HEAPU8.buffer as ArrayBuffer;
       native.addon.conv2dBackpropFilter(
-        heap, offsetOf(backend, xT), offsetOf(backend, dyT), offsetOf(backend, dwT),
-        N, C, H, W, O, kh, kw, OH, OW, sh, sw, padInfo.top, padInfo.left, 1, 1,
+        heap,
+        offsetOf(backend, xT),
+        offsetOf(backend, dyT),
+        offsetOf(backend, dwT),
+        N,
+        C,
+        H,
+        W,
+        O,
+        kh,
+        kw,
+        OH,
+        OW,
+        sh,
+        sw,
+        padInfo.top,
+        padInfo.left,
+        1,
+        1,
       );
       return wasmKernel('Transpose', backend, { x: dwT }, { perm: [2, 3, 1, 0] }); // [kh, kw, C, O]
     }
@@ -64,7 +90,22 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Info {
     // batch and n as the channels, a convolution of xp^T with dy^T dilated by the strides.
     const padded = padInfo.top || padInfo.bottom || padInfo.left || padInfo.right;
     const xp = padded
-      ? keep(wasmKernel('PadV2', backend, { x }, { paddings: [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]], constantValue: 0 }))
+      ? keep(
+          wasmKernel(
+            'PadV2',
+            backend,
+            { x },
+            {
+              paddings: [
+                [0, 0],
+                [padInfo.top, padInfo.bottom],
+                [padInfo.left, padInfo.right],
+                [0, 0],
+              ],
+              constantValue: 0,
+            },
+          ),
+        )
       : x;
     const xT = keep(wasmKernel('Transpose', backend, { x: xp }, { perm: [3, 1, 2, 0] })); // [C, Hp, Wp, N]
     const dyT = keep(wasmKernel('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] })); // [OH, OW, N, O]
@@ -167,4 +208,3 @@ function replace(name: string, kernel: (args: KernelArgs, original: AnyKernel) =
     kernelFunc: ((args: KernelArgs) => kernel(args, originalFunc)) as unknown as tf.KernelFunc,
   });
 }
-

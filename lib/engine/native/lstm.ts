@@ -33,8 +33,22 @@ function lstmKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const heap = heapOf(backend);
   const off = (t: tf.TensorInfo) => offsetOf(backend, t);
   addonFor(LSTM).lstmForward(
-    heap, off(proj), off(whh), optionalOffset(backend, bih), optionalOffset(backend, bhh), off(h0), off(c0),
-    off(out), off(hN), off(cN), off(gates), off(cells), L, N, H, Boolean(attrs.reverse),
+    heap,
+    off(proj),
+    off(whh),
+    optionalOffset(backend, bih),
+    optionalOffset(backend, bhh),
+    off(h0),
+    off(c0),
+    off(out),
+    off(hN),
+    off(cN),
+    off(gates),
+    off(cells),
+    L,
+    N,
+    H,
+    Boolean(attrs.reverse),
   );
   return [out, hN, cN, gates, cells];
 }
@@ -52,8 +66,25 @@ function lstmGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[]
   const heap = heapOf(backend);
   const off = (t: tf.TensorInfo | undefined) => optionalOffset(backend, t);
   addonFor(LSTM_GRAD).lstmBackward(
-    heap, off(dOut), off(dhN), off(dcN), off(gates), off(cells), off(out), off(h0), off(c0), off(whh),
-    off(dproj), off(dwhh), off(db), off(dh0), off(dc0), L, N, H, Boolean(attrs.reverse),
+    heap,
+    off(dOut),
+    off(dhN),
+    off(dcN),
+    off(gates),
+    off(cells),
+    off(out),
+    off(h0),
+    off(c0),
+    off(whh),
+    off(dproj),
+    off(dwhh),
+    off(db),
+    off(dh0),
+    off(dc0),
+    L,
+    N,
+    H,
+    Boolean(attrs.reverse),
   );
   return [dproj, dwhh, db, dh0, dc0];
 }
@@ -84,7 +115,13 @@ export function registerLstmKernels(): void {
  * wHh [4H, H], the biases [4H] (null without), h0 and c0 [N, H]. Returns [out [L, N, H], hN, cN].
  */
 export function lstmSequenceNative(
-  proj: tf.Tensor, wHh: tf.Tensor, bIh: tf.Tensor | null, bHh: tf.Tensor | null, h0: tf.Tensor, c0: tf.Tensor, reverse: boolean,
+  proj: tf.Tensor,
+  wHh: tf.Tensor,
+  bIh: tf.Tensor | null,
+  bHh: tf.Tensor | null,
+  h0: tf.Tensor,
+  c0: tf.Tensor,
+  reverse: boolean,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const [out, hN, cN, gates, cells] = runKernel<tf.Tensor[]>(LSTM, { proj, whh: wHh, bih: bIh ?? undefined, bhh: bHh ?? undefined, h0, c0 }, { reverse });
   // gates and cells are kept by the tape (when recording) for the backward pass; not needed here

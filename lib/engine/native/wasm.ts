@@ -60,7 +60,8 @@ export function optionalOffset(backend: WasmBackend, t: tf.TensorInfo | undefine
  */
 export function heapOf(backend: WasmBackend): ArrayBuffer {
   const heap = backend.wasm.HEAPU8.buffer;
-  if (!(heap instanceof ArrayBuffer)) throw new Error('hyperlab native: the wasm heap is shared memory (threaded wasm); native kernels need a plain ArrayBuffer');
+  if (!(heap instanceof ArrayBuffer))
+    throw new Error('hyperlab native: the wasm heap is shared memory (threaded wasm); native kernels need a plain ArrayBuffer');
   return heap;
 }
 
@@ -81,7 +82,11 @@ export function registerWasmKernel(kernelName: string, kernelFunc: Kernel): void
 export const nativeOpCalls: Record<string, number> = {};
 
 /** Run a registered kernel through tfjs' engine (so it is taped for gradients like any tfjs op). */
-export function runKernel<T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: Record<string, tf.Tensor | undefined>, attrs: Record<string, unknown> = {}): T {
+export function runKernel<T extends tf.Tensor | tf.Tensor[]>(
+  name: string,
+  inputs: Record<string, tf.Tensor | undefined>,
+  attrs: Record<string, unknown> = {},
+): T {
   nativeOpCalls[name] = (nativeOpCalls[name] ?? 0) + 1;
   const present = Object.fromEntries(Object.entries(inputs).filter(([, t]) => t !== undefined)) as tf.NamedTensorMap;
   return tf.engine().runKernel(name, present, attrs as tf.NamedAttrMap) as T;

@@ -60,7 +60,9 @@ export function decoderPadding(T: number, target: number, stride: number, origin
   if (T < target) {
     const outputPadding = target - T;
     if (outputPadding >= stride) {
-      throw new Error(`ae_cnn: the decoder would need output_padding ${outputPadding} to reach length ${target} from ${T}, but output_padding must be smaller than stride ${stride}`);
+      throw new Error(
+        `ae_cnn: the decoder would need output_padding ${outputPadding} to reach length ${target} from ${T}, but output_padding must be smaller than stride ${stride}`,
+      );
     }
     return { padding: 0, outputPadding, crop: 0 };
   }
@@ -107,7 +109,16 @@ export class XanesAECNN extends Module {
       activation = 'prelu',
       originalPadding = false,
     } = o;
-    checkConvOptions('ae_cnn', { nIn, nOut, hidden_size: hiddenSize, num_conv_layers: n, out_channel: outChannel, channel_mul: channelMul, kernel_size: k, stride });
+    checkConvOptions('ae_cnn', {
+      nIn,
+      nOut,
+      hidden_size: hiddenSize,
+      num_conv_layers: n,
+      out_channel: outChannel,
+      channel_mul: channelMul,
+      kernel_size: k,
+      stride,
+    });
     this.nIn = nIn;
     const L = convLengths('ae_cnn', nIn, k, stride, n);
     this.lengths = L;

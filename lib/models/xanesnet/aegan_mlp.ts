@@ -137,7 +137,15 @@ export class XanesAEGAN extends Module {
 
   constructor(o: XanesAEGANOptions) {
     super();
-    const { nIn, nOut, hiddenSize: h = 256, numHiddenLayersGen: nGen = 2, numHiddenLayersShared: nShared = 2, numHiddenLayersDis: nDis = 2, activation = 'prelu' } = o;
+    const {
+      nIn,
+      nOut,
+      hiddenSize: h = 256,
+      numHiddenLayersGen: nGen = 2,
+      numHiddenLayersShared: nShared = 2,
+      numHiddenLayersDis: nDis = 2,
+      activation = 'prelu',
+    } = o;
     const sizes = { nIn, nOut, hidden_size: h, num_hidden_layers_gen: nGen, num_hidden_layers_shared: nShared, num_hidden_layers_dis: nDis };
     for (const [name, v] of Object.entries(sizes)) {
       if (!(Number.isInteger(v) && v >= 1)) throw new Error(`aegan_mlp: ${name} must be a positive integer, got ${v}`);

@@ -93,7 +93,16 @@ export class XanesCNN extends Module {
       dropout = 0.2,
       activation = 'prelu',
     } = o;
-    checkConvOptions('cnn', { nIn, nOut, hidden_size: hiddenSize, num_conv_layers: numConvLayers, out_channel: outChannel, channel_mul: channelMul, kernel_size: kernelSize, stride });
+    checkConvOptions('cnn', {
+      nIn,
+      nOut,
+      hidden_size: hiddenSize,
+      num_conv_layers: numConvLayers,
+      out_channel: outChannel,
+      channel_mul: channelMul,
+      kernel_size: kernelSize,
+      stride,
+    });
     this.nIn = nIn;
     this.lengths = convLengths('cnn', nIn, kernelSize, stride, numConvLayers);
     const blocks: Module[] = [];

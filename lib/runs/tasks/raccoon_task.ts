@@ -139,8 +139,17 @@ export const TRANSFORMS: ImageTransform[] = [
  */
 function sliceStrides(slicing: Slicing, S: number): [number, number, number][] {
   const S2 = S * S;
-  if (slicing === 'seed') return [[S, 1, S2], [S2, 1, S], [S2, S, 1]]; // c[b,k,a], c[k,b,a], c[k,a,b]
-  return [[S2, S, 1], [S, S2, 1], [1, S2, S]]; // c[k,a,b], c[a,k,b], c[a,b,k]
+  if (slicing === 'seed')
+    return [
+      [S, 1, S2],
+      [S2, 1, S],
+      [S2, S, 1],
+    ]; // c[b,k,a], c[k,b,a], c[k,a,b]
+  return [
+    [S2, S, 1],
+    [S, S2, 1],
+    [1, S2, S],
+  ]; // c[k,a,b], c[a,k,b], c[a,b,k]
 }
 
 /**
@@ -150,15 +159,24 @@ function sliceStrides(slicing: Slicing, S: number): [number, number, number][] {
  */
 function transformMap(t: number, m: number): [number, number, number, number, number, number] {
   switch (t) {
-    case 0: return [0, 1, 0, 0, 0, 1]; //        identity: a = i,     b = j
-    case 1: return [0, 0, 1, m, -1, 0]; //       rot90:    a = j,     b = m - i
-    case 2: return [m, -1, 0, m, 0, -1]; //      rot180:   a = m - i, b = m - j
-    case 3: return [m, 0, -1, 0, 1, 0]; //       rot270:   a = m - j, b = i
-    case 4: return [0, 1, 0, m, 0, -1]; //       hflip:    a = i,     b = m - j
-    case 5: return [0, 0, 1, 0, 1, 0]; //        hflip+rot90:  a = j,     b = i
-    case 6: return [m, -1, 0, 0, 0, 1]; //       hflip+rot180: a = m - i, b = j
-    case 7: return [m, 0, -1, m, -1, 0]; //      hflip+rot270: a = m - j, b = m - i
-    default: throw new Error(`transform ${t} is not one of 0..7 (${TRANSFORMS.map((x) => x.name).join(', ')})`);
+    case 0:
+      return [0, 1, 0, 0, 0, 1]; //        identity: a = i,     b = j
+    case 1:
+      return [0, 0, 1, m, -1, 0]; //       rot90:    a = j,     b = m - i
+    case 2:
+      return [m, -1, 0, m, 0, -1]; //      rot180:   a = m - i, b = m - j
+    case 3:
+      return [m, 0, -1, 0, 1, 0]; //       rot270:   a = m - j, b = i
+    case 4:
+      return [0, 1, 0, m, 0, -1]; //       hflip:    a = i,     b = m - j
+    case 5:
+      return [0, 0, 1, 0, 1, 0]; //        hflip+rot90:  a = j,     b = i
+    case 6:
+      return [m, -1, 0, 0, 0, 1]; //       hflip+rot180: a = m - i, b = j
+    case 7:
+      return [m, 0, -1, m, -1, 0]; //      hflip+rot270: a = m - j, b = m - i
+    default:
+      throw new Error(`transform ${t} is not one of 0..7 (${TRANSFORMS.map((x) => x.name).join(', ')})`);
   }
 }
 
