@@ -161,15 +161,17 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
 
     // Two charts: the ReLU plot and the live training curve, both drawn by plotly (svg inside .js-plotly-plot).
     await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2, null, { timeout: 120000 });
-    await page
-      .waitForFunction(
-        () => !document.querySelector('.input_prompt')?.textContent?.includes('*') && (window as any).Jupyter.notebook.kernel_busy === false,
-        null,
-        {
-          timeout: 60000,
-        },
-      )
-      .catch(() => {});
+    // Wait for every code cell to have run (a number in its prompt, not '*' or nothing): between two cells the
+    // kernel is briefly idle, and the live chart is still being redrawn until the training cell ends.
+    await page.waitForFunction(
+      () => {
+        const nb = (window as any).Jupyter.notebook;
+        const code = nb.get_cells().filter((c: any) => c.cell_type === 'code');
+        return nb.kernel_busy === false && code.every((c: any) => typeof c.input_prompt_number === 'number');
+      },
+      null,
+      { timeout: 240000 },
+    );
     const state = await page.evaluate(() => ({
       plots: document.querySelectorAll('.js-plotly-plot').length,
       traces: document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length,
