@@ -306,13 +306,21 @@ export class Trainer implements TrainLoop {
     });
     const epoch = this.epoch;
     const globalStep = this.globalStep;
-    const history = JSON.parse(JSON.stringify(this.history, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+    // The history only grows during a fit: keep its length now, copy the rows when state() is read
+    // (a copy per epoch would cost O(epochs) each epoch; checkpoints are written far less often).
+    const rows = this.history.epoch.length;
+    const live = this.history;
+    const keys = Object.keys(live); // a column a later epoch adds is not this snapshot's
+    const history = () => {
+      const upTo = Object.fromEntries(keys.map((k) => [k, live[k].slice(0, rows)]));
+      return JSON.parse(JSON.stringify(upTo, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+    };
     const rng = defaultGenerator.getState();
     const schedulers = (this.opts.schedulers ?? []).map((s) => s.scheduler.stateDict());
     const callbacks = this.callbacks.map((c) => c.getState() ?? null);
     const stateful = (this.opts.stateful ?? []).map((s) => s.getState());
     return {
-      state: () => ({ epoch, globalStep, history, rng, optimizers: optimizers.map((o) => o.stateDict()), schedulers, callbacks, stateful }),
+      state: () => ({ epoch, globalStep, history: history(), rng, optimizers: optimizers.map((o) => o.stateDict()), schedulers, callbacks, stateful }),
       dispose: () => optimizers.forEach((o) => o.dispose()),
     };
   }
