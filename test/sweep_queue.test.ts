@@ -254,7 +254,7 @@ test(
       assert.equal(results.status, 0, `${results.stdout}${results.stderr}${logs()}`);
       const csv = fs.readFileSync(path.join(sweepDir, 'results.csv'), 'utf8').trim().split('\n');
       assert.equal(csv.length, 4);
-      assert.match(csv[1], /^0,0\.003,40,.*,ok,/);
+      assert.match(csv[1], new RegExp(`^0,0\\.003,40,.*,ok,[0-9.]+,${path.join(sweepDir, 'trial-000')},$`), 'the uploaded run directory');
       assert.match(csv[2], /^1,0\.01,40,.*,ok,/);
       assert.match(csv[3], /^2,1e\+30,.*,failed,.*non-finite loss: the loss became NaN/);
 
@@ -272,7 +272,7 @@ test(
       assert.match(survivorLog, new RegExp(`attempt 2, last seen at epoch \\d+ on ${os.hostname()}`));
       // The dead trainer's run lock: the job's progress names its process, which is gone; the worker takes the lock over.
       assert.match(survivorLog, new RegExp(`took over the run lock of process ${progress.pid} on ${os.hostname()}: its worker stopped renewing the job`));
-      assert.ok(!fs.existsSync(path.join(s.trials.find((t) => t.id === id)!.runDir, '.lock')), 'the lock is released at the end');
+      assert.ok(!fs.existsSync(path.join(dir, 'shared', 'sweep', s.trials.find((x) => x.id === id)!.name, '.lock')), 'the lock is released at the end');
 
       // The NaN trial failed once, with its message (no retry can mend it).
       const nan = (await s.queue.getJob(s.trials[2].id))!;

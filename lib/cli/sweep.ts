@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { sweep, SweepParams, SweepResult, SweepValue } from '../runs/sweep';
-import { openQueuedSweep, submitTrials, followSweep, queuedResult, QueuedSweep, TrialJobProgress } from '../runs/sweep_queue';
+import { openQueuedSweep, submitTrials, followSweep, queuedResult, saveUploads, QueuedSweep, TrialJobProgress } from '../runs/sweep_queue';
 
 function parseValue(v: string): SweepValue {
   if (v === 'null') return null;
@@ -137,7 +137,11 @@ async function queueSweep(o: {
       );
       if (!o.follow) return null;
     }
-    return await follow(s);
+    await follow(s);
+    const up = await saveUploads(s);
+    if (up.written.length) console.log(`wrote ${up.written.length} uploaded run directories into ${s.dir}`);
+    if (up.skipped.length) console.log(`left on the workers (over their --upload-limit): ${up.skipped.join(', ')}`);
+    return (await queuedResult(s)).result;
   } finally {
     await s.close();
   }

@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { startQueueWorker } from '../runs/sweep_queue_worker';
+import { writeReport } from '../report/report';
 
 /** A number of seconds >= 0 from an option, or a clear error naming it. */
 function seconds(name: string, v: string | undefined): number | undefined {
@@ -12,6 +13,13 @@ function seconds(name: string, v: string | undefined): number | undefined {
   const n = Number(v);
   if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0)) throw new Error(`worker: ${name} takes seconds (a number >= 0), got '${v}'`);
   return n;
+}
+
+/** --upload-limit in MiB -> bytes. */
+function mebibytes(v: string): number {
+  const n = Number(v);
+  if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0)) throw new Error(`worker: --upload-limit takes MiB (a number >= 0), got '${v}'`);
+  return Math.round(n * 1024 * 1024);
 }
 
 export function registerWorker(program: Command): void {
@@ -25,6 +33,12 @@ export function registerWorker(program: Command): void {
     .option('--checkpoint-interval <s>', 'seconds between checkpoints: the most training a killed trial loses (default 10, as hyperlab train)')
     .option('--lock-duration <s>', 'seconds a trial stays claimed without word from its worker; a dead worker is noticed after this', '30')
     .option('--stalled-interval <s>', 'seconds between checks for trials of dead workers', '30')
+    .option(
+      '--upload',
+      'put each run directory (without TensorBoard files and checkpoints/last) into the job for `sweep --results` to write; on with --runs-dir',
+    )
+    .option('--no-upload', 'never upload run directories')
+    .option('--upload-limit <MiB>', 'the most one upload carries; larger files stay on this machine', '32')
     .option('--log-dir <folder>', "where each trial's output goes (default: a folder in the system's temp dir)")
     .action(
       async (o: {
@@ -36,6 +50,8 @@ export function registerWorker(program: Command): void {
         lockDuration: string;
         stalledInterval: string;
         logDir?: string;
+        upload?: boolean;
+        uploadLimit: string;
       }) => {
         const concurrency = Number(o.concurrency);
         if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new Error(`worker: --concurrency takes a whole number >= 1, got '${o.concurrency}'`);
@@ -52,6 +68,9 @@ export function registerWorker(program: Command): void {
           lockDuration: lock * 1000,
           stalledInterval: stalled * 1000,
           logDir: o.logDir,
+          upload: o.upload,
+          uploadLimitBytes: mebibytes(o.uploadLimit),
+          afterTrial: async (runDir) => void (await writeReport(runDir)), // as `hyperlab train` does
         });
         await new Promise<void>((resolve) => {
           let stopping = false;

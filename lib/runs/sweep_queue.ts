@@ -23,11 +23,14 @@
  *   the server has none.
  */
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Queue, Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { parseRunFile } from '../config/validate';
 import { planSweep, writeSweepFolder, SweepOptions, SweepResult, SweepRow, SweepTrial, SweepValue } from './sweep';
 import type { TrialRun } from './sweep_worker';
+import { PackedRunDir, unpackRunDir } from './sweep_upload';
 
 /** The queue's name in Redis (keys bull:<name>:*) unless --queue-name gives another. */
 export const QUEUE_NAME = 'hyperlab-trials';
@@ -58,6 +61,8 @@ export interface TrialJobData {
 export interface TrialJobResult {
   metrics: Record<string, number | null>;
   run?: TrialRun;
+  /** The run directory itself, when the worker uploads it (./sweep_upload.ts). */
+  upload?: PackedRunDir;
   /** The worker that trained it (host and pid). */
   worker: { host: string; pid: number };
 }
@@ -271,7 +276,8 @@ async function rowOf(
     const r = job.returnvalue;
     row.status = 'ok';
     row.metrics = Object.fromEntries(Object.entries(r?.metrics ?? {}).map(([k, v]) => [k, v === null ? NaN : v]));
-    if (r?.run) row.runDir = r.run.runDir; // where the worker wrote it (a shared path, or the worker's disk)
+    // Where the worker wrote it (a shared path, or the worker's disk), unless it was uploaded and is written here.
+    if (r?.run && !(r.upload && fs.existsSync(path.join(t.runDir, 'config.json')))) row.runDir = r.run.runDir;
   } else if (state === 'failed') {
     row.status = 'failed';
     row.error = `${job.failedReason}${job.attemptsMade > 1 ? ` (after ${job.attemptsMade} attempts)` : ''}`;
@@ -300,4 +306,23 @@ export async function followSweep(
     if (rows.every((r) => r.status === 'ok' || r.status === 'failed') || o.signal?.aborted) return result;
     await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 1000));
   }
+}
+
+/**
+ * Write the run directories workers uploaded (`hyperlab worker --upload`) into the sweep folder,
+ * where the plan put them (<dir>/trial-NNN), unless one is there already (a shared path).
+ * Returns what was written and the files workers left behind (over their size limit).
+ */
+export async function saveUploads(s: QueuedSweep): Promise<{ written: string[]; skipped: string[] }> {
+  const written: string[] = [];
+  const skipped: string[] = [];
+  for (const t of s.trials) {
+    const job = await s.queue.getJob(t.id);
+    const up = job?.returnvalue?.upload;
+    if (!up || !job || (await job.getState()) !== 'completed' || fs.existsSync(path.join(t.runDir, 'config.json'))) continue;
+    unpackRunDir(up, t.runDir);
+    written.push(t.runDir);
+    skipped.push(...up.skipped.map((f) => `${t.name}/${f}`));
+  }
+  return { written, skipped };
 }

@@ -32,6 +32,7 @@ import { writeFileAtomic } from '../io/atomic';
 import { checkRedis, connection, persistenceWarning, showUrl, QUEUE_NAME, TrialJobData, TrialJobProgress, TrialJobResult } from './sweep_queue';
 import { defaultWorkerScript, forkTrial, TrialFailure } from './sweep';
 import { LOCK_FILE, processAlive } from './run_lock';
+import { packRunDir } from './sweep_upload';
 
 export interface QueueWorkerOptions {
   /** redis://HOST:PORT/DB */
@@ -53,6 +54,12 @@ export interface QueueWorkerOptions {
   script?: string;
   /** Where trial logs go (default <os tmpdir>/hyperlab-worker-<pid>). */
   logDir?: string;
+  /** Put the run directory into the job's return value (./sweep_upload.ts; default: when runsDir is given). */
+  upload?: boolean;
+  /** The most an upload carries (default 32 MiB). */
+  uploadLimitBytes?: number;
+  /** Called with the run directory after a trial finished, before it is uploaded (the CLI writes report.html, as `hyperlab train`). */
+  afterTrial?: (runDir: string) => Promise<void>;
   /** Messages (default console.log). */
   log?: (msg: string) => void;
 }
@@ -158,8 +165,16 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
         },
       });
       await job.updateProgress({ ...progress }).catch(() => {});
+      const where = out.run?.runDir ?? runDir;
+      try {
+        await o.afterTrial?.(where);
+      } catch (e) {
+        log(`${d.name}: ${(e as Error).message} (the trial itself finished)`);
+      }
+      const upload = (o.upload ?? o.runsDir !== undefined) ? packRunDir(where, o.uploadLimitBytes) : undefined;
+      if (upload?.skipped.length) log(`${d.name}: left on this machine (over the upload limit): ${upload.skipped.join(', ')}`);
       log(`${d.name}: done${out.run?.resumedFrom ? ` (resumed from epoch ${out.run.resumedFrom})` : ''}`);
-      return { metrics: out.metrics, run: out.run, worker: { host, pid: process.pid } };
+      return { metrics: out.metrics, run: out.run, worker: { host, pid: process.pid }, ...(upload ? { upload } : {}) };
     } catch (e) {
       if (closing || (e instanceof TrialFailure && e.kind === 'interrupted')) {
         // Stopped by this worker's Ctrl-C: back to the queue at once, no attempt spent.
