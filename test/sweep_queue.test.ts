@@ -195,33 +195,33 @@ test(
     try {
       for (let i = 0; i < 2; i++) {
         const out = path.join(dir, `worker-${i}.out`);
-        const args = [
-          cli,
-          'worker',
-          '--queue',
-          url,
-          '--lock-duration',
-          '2',
-          '--stalled-interval',
-          '1',
-          '--checkpoint-interval',
-          '0.5',
-          '--log-dir',
-          path.join(dir, `logs-${i}`),
-        ];
+        // Both write run directories under shared/ (the shared path) and upload them into their jobs.
+        const args = [cli, 'worker', '--queue', url, '--runs-dir', path.join(dir, 'shared'), '--lock-duration', '2', '--stalled-interval', '1'];
+        args.push('--checkpoint-interval', '0.2', '--log-dir', path.join(dir, `logs-${i}`));
         const fd = fs.openSync(out, 'w');
         const proc = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', fd, fd] });
         procs.push(proc);
         workers.push({ proc, out });
       }
 
-      // A good trial part-way through its 40 epochs, past a checkpoint: kill its worker and its trial process (-9).
+      // A good trial part-way through its 40 epochs, with a checkpoint of epoch 3 or later: kill its worker and its trial process (-9).
+      const checkpointEpoch = (name: string) => {
+        const f = path.join(dir, 'shared', 'sweep', name, 'checkpoints', 'last', 'checkpoint.json');
+        return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')).epoch as number) : 0;
+      };
       const { id, progress } = await waitFor(
-        'a good trial at epoch 10',
+        'a good trial past a checkpoint',
         90,
         async () => {
           const { rows } = await queuedResult(s);
-          const r = rows.find((x) => x.status === 'running' && x.progress?.pid && x.progress.epoch >= 10 && x.values['hyperparams.lr'] !== 1e30);
+          const r = rows.find(
+            (x) =>
+              x.status === 'running' &&
+              x.progress?.pid &&
+              x.values['hyperparams.lr'] !== 1e30 &&
+              x.progress.epoch < 35 &&
+              checkpointEpoch(s.trials[x.trial].name) >= 3,
+          );
           return r ? { id: s.trials[r.trial].id, progress: r.progress! } : undefined;
         },
         logs,
@@ -230,8 +230,11 @@ test(
       assert.ok(victim >= 0, `the trial's worker ${progress.worker} is one of ours`);
       process.kill(progress.worker, 'SIGKILL');
       process.kill(progress.pid!, 'SIGKILL');
-      const killedAt = progress.epoch;
       await waitFor('the killed processes to be gone', 10, () => !processAlive(progress.worker) && !processAlive(progress.pid!));
+      // The checkpoint it left (read before another worker can take the trial: that takes lockDuration, 2 s).
+      const victimDir = path.join(dir, 'shared', 'sweep', s.trials.find((x) => x.id === id)!.name);
+      const onDisk: number = JSON.parse(fs.readFileSync(path.join(victimDir, 'checkpoints', 'last', 'checkpoint.json'), 'utf8')).epoch;
+      assert.ok(onDisk >= 1 && onDisk < 40, `a checkpoint part-way: epoch ${onDisk}`);
 
       // Redis killed (-9) while the other worker trains, and started again on the same files.
       await waitFor(
@@ -263,16 +266,13 @@ test(
       assert.equal(await job.getState(), 'completed');
       const run = job.returnvalue.run!;
       assert.notEqual(job.returnvalue.worker.pid, progress.worker, 'finished by the other worker');
-      assert.ok(
-        run.resumedFrom !== null && run.resumedFrom >= 1 && run.resumedFrom <= killedAt,
-        `resumed from epoch ${run.resumedFrom}, killed at ${killedAt}`,
-      );
-      t.diagnostic(`killed at epoch ${killedAt} of 40; resumed from the checkpoint of epoch ${run.resumedFrom} (checkpoints every 0.5 s)`);
+      assert.equal(run.resumedFrom, onDisk, 'resumed from the checkpoint the killed trainer left');
+      t.diagnostic(`killed with epoch ${progress.epoch} of 40 reported; resumed from the checkpoint of epoch ${onDisk} (checkpoints every 0.2 s)`);
       const survivorLog = fs.readFileSync(workers[1 - victim].out, 'utf8');
       assert.match(survivorLog, new RegExp(`attempt 2, last seen at epoch \\d+ on ${os.hostname()}`));
       // The dead trainer's run lock: the job's progress names its process, which is gone; the worker takes the lock over.
       assert.match(survivorLog, new RegExp(`took over the run lock of process ${progress.pid} on ${os.hostname()}: its worker stopped renewing the job`));
-      assert.ok(!fs.existsSync(path.join(dir, 'shared', 'sweep', s.trials.find((x) => x.id === id)!.name, '.lock')), 'the lock is released at the end');
+      assert.ok(!fs.existsSync(path.join(victimDir, '.lock')), 'the lock is released at the end');
 
       // The NaN trial failed once, with its message (no retry can mend it).
       const nan = (await s.queue.getJob(s.trials[2].id))!;
@@ -294,8 +294,20 @@ test(
         } finally {
           alone.dispose();
         }
-        const csvRows = fs.readFileSync(path.join(trial.runDir, 'metrics.csv'), 'utf8').trim().split('\n');
-        assert.equal(csvRows.length, 41, `${trial.name}: metrics.csv has each epoch once`);
+        const shared = path.join(dir, 'shared', 'sweep', trial.name);
+        assert.equal(j.returnvalue.run!.runDir, shared);
+        const csvText = fs.readFileSync(path.join(shared, 'metrics.csv'), 'utf8');
+        assert.equal(csvText.trim().split('\n').length, 41, `${trial.name}: metrics.csv has each epoch once`);
+        // The upload: the run directory written into the sweep folder by --results, without checkpoints/last.
+        assert.equal(fs.readFileSync(path.join(trial.runDir, 'metrics.csv'), 'utf8'), csvText);
+        for (const f of ['run.yaml', 'config.json', 'report.html', 'split.json', 'checkpoints/history.jsonl', 'checkpoints/best/checkpoint.json']) {
+          assert.ok(fs.existsSync(path.join(trial.runDir, f)), `${trial.name}: uploaded ${f}`);
+        }
+        assert.ok(
+          fs.readdirSync(path.join(trial.runDir, 'checkpoints', 'best')).some((f) => f.endsWith('.safetensors')),
+          'the weights',
+        );
+        assert.ok(!fs.existsSync(path.join(trial.runDir, 'checkpoints', 'last')), 'the resume point stays on the worker');
       }
     } finally {
       await s.close().catch(() => {});
