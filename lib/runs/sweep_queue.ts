@@ -142,7 +142,7 @@ export async function checkRedis(url: string): Promise<{ version: string; append
 export function persistenceWarning(url: string): string {
   return (
     `Redis at ${showUrl(url)} has no append-only file (appendonly no): a restart of Redis loses the queued and finished trials. ` +
-    'Turn it on with `redis-cli -u URL CONFIG SET appendonly yes` (and appendonly yes in redis.conf), or start Redis with --appendonly yes'
+    'Turn it on with `redis-cli -u ${showUrl(url)} CONFIG SET appendonly yes` (and appendonly yes in redis.conf), or start Redis with --appendonly yes'
   );
 }
 
