@@ -23,6 +23,7 @@ import { processAlive } from '../lib/runs/run_lock';
 import { checkQueueUrl, checkRedis, openQueuedSweep, queuedResult, trialId, TrialJobProgress } from '../lib/runs/sweep_queue';
 import { takeOverStaleLock } from '../lib/runs/sweep_queue_worker';
 import { planSweep } from '../lib/runs/sweep';
+import { packRunDir, unpackRunDir } from '../lib/runs/sweep_upload';
 
 const root = path.join(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'lib', 'cli', 'main.js');
@@ -163,6 +164,41 @@ test("a stalled job's run lock: taken over when it names the recorded trainer, w
   write(process.pid, os.hostname());
   assert.equal(takeOverStaleLock(dir, prev(process.pid, os.hostname())), null, 'alive on this host: kept, the trainer refuses');
   assert.ok(fs.existsSync(lock));
+});
+
+test('an uploaded run directory: what travels, the size limit, and no path out of the destination', () => {
+  const dir = tmp('qup');
+  const put = (rel: string, bytes: number) => {
+    fs.mkdirSync(path.dirname(path.join(dir, 'run', rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'run', rel), Buffer.alloc(bytes, 7));
+  };
+  for (const [rel, n] of [
+    ['metrics.csv', 10],
+    ['report.html', 20],
+    ['checkpoints/best/model.a.safetensors', 300],
+    ['checkpoints/history.jsonl', 5],
+    ['checkpoints/last/model.b.safetensors', 300],
+    ['tensorboard/events.out', 50],
+    ['.lock', 3],
+    ['fold_0/checkpoints/last/checkpoint.json', 4],
+    ['fold_0/metrics.csv', 6],
+  ] as [string, number][])
+    put(rel, n);
+  const all = packRunDir(path.join(dir, 'run'));
+  assert.deepEqual(Object.keys(all.files).sort(), [
+    'checkpoints/best/model.a.safetensors',
+    'checkpoints/history.jsonl',
+    'fold_0/metrics.csv',
+    'metrics.csv',
+    'report.html',
+  ]);
+  assert.deepEqual(all.skipped, []);
+  const small = packRunDir(path.join(dir, 'run'), 100);
+  assert.deepEqual(small.skipped, ['checkpoints/best/model.a.safetensors'], 'the largest file stays behind');
+  assert.equal(unpackRunDir(all, path.join(dir, 'copy')), 5);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'copy', 'checkpoints/best/model.a.safetensors')), Buffer.alloc(300, 7));
+  assert.throws(() => unpackRunDir({ files: { '../evil': 'eA==' }, skipped: [] }, path.join(dir, 'copy2')), /'\.\.\/evil', which leads out of/);
+  assert.ok(!fs.existsSync(path.join(dir, 'evil')));
 });
 
 test(

@@ -27,7 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker, Job, UnrecoverableError, DelayedError } from 'bullmq';
 import { parseDocument } from 'yaml';
-import { loadRunSpec } from '../config';
+import { loadRunSpec, RunSpec } from '../config';
 import { writeFileAtomic } from '../io/atomic';
 import { checkRedis, connection, persistenceWarning, showUrl, QUEUE_NAME, TrialJobData, TrialJobProgress, TrialJobResult } from './sweep_queue';
 import { defaultWorkerScript, forkTrial, TrialFailure } from './sweep';
@@ -126,7 +126,13 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<QueueWork
   const processor = async (job: Job<TrialJobData, TrialJobResult>, token?: string): Promise<TrialJobResult> => {
     const d = job.data;
     const runFile = trialRunFile(d, o.runsDir);
-    const spec = loadRunSpec(runFile);
+    let spec: RunSpec;
+    try {
+      spec = loadRunSpec(runFile);
+    } catch (e) {
+      // The submitter validated it: a failure here is this machine's hyperlab reading it otherwise, the same on any retry.
+      throw new UnrecoverableError(`${d.name}: the run file ${runFile} does not load here: ${(e as Error).message}`);
+    }
     const runDir = path.join(path.resolve(spec.runsDir), spec.name);
     const previous = job.progress && typeof job.progress === 'object' ? (job.progress as TrialJobProgress) : null;
     const note = takeOverStaleLock(runDir, previous);
