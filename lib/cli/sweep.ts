@@ -16,7 +16,10 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { sweep, SweepParams, SweepResult, SweepValue } from '../runs/sweep';
-import { openQueuedSweep, submitTrials, followSweep, queuedResult, saveUploads, QueuedSweep, TrialJobProgress } from '../runs/sweep_queue';
+import type { queuedResult as QueuedResultFn, QueuedSweep, TrialJobProgress } from '../runs/sweep_queue';
+
+/** The queue code (BullMQ, ioredis), loaded only by --queue: other commands start without it. */
+const queueLib = () => import('../runs/sweep_queue');
 
 function parseValue(v: string): SweepValue {
   if (v === 'null') return null;
@@ -54,7 +57,7 @@ export function parseRange(spec: string): [string, { min: number; max: number; l
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-type Row = Awaited<ReturnType<typeof queuedResult>>['rows'][number];
+type Row = Awaited<ReturnType<typeof QueuedResultFn>>['rows'][number];
 
 /** A line per running trial: its name, epoch and where it trains. */
 function runningLine(r: Row, name: string): string {
@@ -91,7 +94,7 @@ async function follow(s: QueuedSweep): Promise<SweepResult> {
     }
   };
   try {
-    return await followSweep(s, { onUpdate });
+    return await (await queueLib()).followSweep(s, { onUpdate });
   } finally {
     bars?.stop();
   }
@@ -111,6 +114,7 @@ async function queueSweep(o: {
   results?: boolean;
   follow: boolean;
 }): Promise<SweepResult | null> {
+  const { openQueuedSweep, submitTrials, queuedResult, saveUploads } = await queueLib();
   const s = await openQueuedSweep({
     base: o.base,
     method: o.method,

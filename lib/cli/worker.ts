@@ -4,7 +4,6 @@
  * GPU); see lib/runs/sweep_queue_worker.ts for what happens when one dies mid-trial.
  */
 import { Command } from 'commander';
-import { startQueueWorker } from '../runs/sweep_queue_worker';
 import { writeReport } from '../report/report';
 
 /** A number of seconds >= 0 from an option, or a clear error naming it. */
@@ -59,6 +58,8 @@ export function registerWorker(program: Command): void {
         const stalled = seconds('--stalled-interval', o.stalledInterval)!;
         if (lock < 1 || stalled < 0.5)
           throw new Error(`worker: --lock-duration must be at least 1 s and --stalled-interval 0.5 s (got ${lock} and ${stalled})`);
+        // Loaded here: other commands start without BullMQ and ioredis.
+        const { startQueueWorker } = await import('../runs/sweep_queue_worker');
         const w = await startQueueWorker({
           queue: o.queue,
           queueName: o.queueName,
