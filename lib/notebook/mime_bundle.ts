@@ -29,7 +29,10 @@ export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 export type MimeBundle = Record<string, unknown> & { 'text/html': string };
 
 /** The figure as plotly's JSON MIME type expects it: NaN and ±Infinity become null (gaps), a fixed height. */
-export function plotlyMimeData(figure: Figure, opts: FigureHtmlOptions = {}): { data: unknown[]; layout: Record<string, unknown>; config: Record<string, unknown> } {
+export function plotlyMimeData(
+  figure: Figure,
+  opts: FigureHtmlOptions = {},
+): { data: unknown[]; layout: Record<string, unknown>; config: Record<string, unknown> } {
   const plain = JSON.parse(JSON.stringify(figure, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))) as Figure;
   const layout: Record<string, unknown> = { ...plain.layout };
   // jupyterlab-plotly draws 360 px high unless the layout says otherwise: use the HTML's height.
