@@ -26,7 +26,7 @@ def _jupyter_server_extension_points():
 class HyperlabLab(LabServerApp):
     name = __name__
     app_name = "JupyterLab (hyperlab)"
-    app_version = "3.6.8"
+    app_version = "3.6.8"  # the @jupyterlab/* release package.json pins
     extension_url = "/lab"
     default_url = "/lab"
     load_other_extensions = False
@@ -44,8 +44,6 @@ class HyperlabLab(LabServerApp):
 
     def initialize_settings(self):
         super().initialize_settings()
-        # No terminal plugin in this lab.
-        self.serverapp.web_app.settings["terminals_available"] = False
         if self.expose_app:
             self.serverapp.web_app.settings.setdefault("page_config_data", {})["exposeAppInBrowser"] = True
 
