@@ -439,12 +439,45 @@ test('SGD (momentum, dampening, Nesterov, weight decay, maximize) and Adam with 
     },
   ];
   const cases: [string, [string, Run]][] = [
-    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgd')],
+    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgdInPlace')],
+    ['SGD momentum (in place after the first step)', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9 }), 'HyperlabSgdInPlace')],
     ['SGD momentum, dampening, weight decay', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), 'HyperlabSgd')],
     ['SGD Nesterov, maximize', optRun((ps) => new hl.SGD(ps, { lr: 0.01, momentum: 0.5, nesterov: true, maximize: true }), 'HyperlabSgd')],
     ['Adam, a late parameter', optRun((ps) => new hl.Adam(ps, { lr: 0.1 }), 'HyperlabAdam')],
   ];
   for (const [name, [kernel, run]] of cases) await compareBackends(name, kernel, run, { rtol: 1e-5, atol: 1e-6 });
+});
+
+test('SGD in place leaves a clone of a parameter (sharing its data) unchanged: that step takes the kernel path', skipWithout, async () => {
+  await hl.useBackend('wasm');
+  const p = param(1, [4, 3]);
+  const before = Array.from(p.dataSync());
+  const held = p.clone(); // shares the data (copy-free Identity): an update in place would change it
+  const opt = new hl.SGD([p], { lr: 0.5, momentum: 0.9 });
+  const inPlace = () => nativeOpCalls.HyperlabSgdInPlace ?? 0;
+  const step = () => {
+    opt.zeroGrad();
+    hl.backward(() => tf.sum(tf.square(p)));
+    opt.step();
+  };
+  const calls = inPlace();
+  step(); // shared data (and no momentum buffer yet): the kernel, whose new tensor p then holds alone
+  assert.equal(inPlace(), calls, 'updated in place although a clone shares the data');
+  const after1 = Array.from(p.dataSync());
+  const buffer = opt.snapshot(); // the momentum buffer shared by a clone: kernel path again
+  step();
+  assert.equal(inPlace(), calls, 'updated in place although a clone shares the momentum buffer');
+  const sd = buffer.stateDict();
+  const held1 = sd.state['0'].momentum_buffer as { data: number[] }; // after step 1: the gradient (p0 - p1) / lr
+  assertClose(held1.data, after1.map((v, i) => (before[i] - v) / 0.5), TOL, 'the momentum buffer snapshot changed');
+  buffer.dispose();
+  step();
+  assert.equal(inPlace(), calls + 1, 'not in place once nothing shares the data');
+  assert.deepEqual(Array.from(held.dataSync()), before, 'the held clone changed');
+  held.dispose();
+  opt.zeroGrad();
+  opt.dispose();
+  p.dispose();
 });
 
 test('mseLoss (mean and sum, 1-D to 3-D, target with a gradient) matches the plain kernels', async () => {
