@@ -121,17 +121,22 @@ test('Linear (2-D and 3-D input, with and without bias): native matches the plai
 
 test('Linear: parameter gradients from one kernel (frozen weight or bias, a shared layer) and second order match the plain kernels', async () => {
   // a layer used twice (its gradients add up) and frozen parameters (the fused kernel skips or drops one)
-  const twice = (freeze: 'weight' | 'bias' | null): Run => () => {
-    hl.manualSeed(5);
-    const m = new hl.Linear(6, 6);
-    if (freeze) m[freeze]!.requiresGrad = false;
-    const x = normal(1, [4, 6]);
-    const loss = hl.backward(() => tf.sum(tf.mul(m.forward(tf.relu(m.forward(x))), normal(2, [4, 6]))));
-    const grads = m.parameters().filter((p) => p.requiresGrad).map((p) => p.grad!.clone());
-    x.dispose();
-    m.dispose();
-    return [tf.scalar(loss), ...grads];
-  };
+  const twice =
+    (freeze: 'weight' | 'bias' | null): Run =>
+    () => {
+      hl.manualSeed(5);
+      const m = new hl.Linear(6, 6);
+      if (freeze) m[freeze]!.requiresGrad = false;
+      const x = normal(1, [4, 6]);
+      const loss = hl.backward(() => tf.sum(tf.mul(m.forward(tf.relu(m.forward(x))), normal(2, [4, 6]))));
+      const grads = m
+        .parameters()
+        .filter((p) => p.requiresGrad)
+        .map((p) => p.grad!.clone());
+      x.dispose();
+      m.dispose();
+      return [tf.scalar(loss), ...grads];
+    };
   await compareBackends('Linear used twice', 'HyperlabLinearGrad', twice(null));
   await compareBackends('Linear used twice, frozen weight', 'HyperlabLinearGrad', twice('weight'));
   await compareBackends('Linear used twice, frozen bias', 'HyperlabLinearGrad', twice('bias'));
@@ -146,15 +151,28 @@ test('Linear: parameter gradients from one kernel (frozen weight or bias, a shar
 });
 
 test('ReLU (zeros in the input) matches the plain kernels; its second-order gradient is right', async () => {
-  await compareBackends('ReLU', 'HyperlabRelu', moduleRun(() => new hl.ReLU(), [3, 4, 5]));
-  await compareBackends('ReLU with zeros', 'HyperlabReluGrad', moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]));
+  await compareBackends(
+    'ReLU',
+    'HyperlabRelu',
+    moduleRun(() => new hl.ReLU(), [3, 4, 5]),
+  );
+  await compareBackends(
+    'ReLU with zeros',
+    'HyperlabReluGrad',
+    moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]),
+  );
   if (!withNative) return;
   // d/dx sum((d/dx sum(relu(x) * x))^2) = d/dx sum((2 relu(x))^2) = 8 relu(x)
   await hl.useBackend('wasm');
   const values = new hl.Generator(4).normalArray(17);
   const x = tf.tensor(values);
   const gg = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(u), u)))(v))))(x);
-  assertClose(gg, Array.from(values, (v) => 8 * Math.max(v, 0)), TOL, 'ReLU second order');
+  assertClose(
+    gg,
+    Array.from(values, (v) => 8 * Math.max(v, 0)),
+    TOL,
+    'ReLU second order',
+  );
   tf.dispose([x, gg]);
 });
 
@@ -439,12 +457,50 @@ test('SGD (momentum, dampening, Nesterov, weight decay, maximize) and Adam with 
     },
   ];
   const cases: [string, [string, Run]][] = [
-    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgd')],
+    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgdInPlace')],
+    ['SGD momentum (in place after the first step)', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9 }), 'HyperlabSgdInPlace')],
     ['SGD momentum, dampening, weight decay', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), 'HyperlabSgd')],
     ['SGD Nesterov, maximize', optRun((ps) => new hl.SGD(ps, { lr: 0.01, momentum: 0.5, nesterov: true, maximize: true }), 'HyperlabSgd')],
     ['Adam, a late parameter', optRun((ps) => new hl.Adam(ps, { lr: 0.1 }), 'HyperlabAdam')],
   ];
   for (const [name, [kernel, run]] of cases) await compareBackends(name, kernel, run, { rtol: 1e-5, atol: 1e-6 });
+});
+
+test('SGD in place leaves a clone of a parameter (sharing its data) unchanged: that step takes the kernel path', skipWithout, async () => {
+  await hl.useBackend('wasm');
+  const p = param(1, [4, 3]);
+  const before = Array.from(p.dataSync());
+  const held = p.clone(); // shares the data (copy-free Identity): an update in place would change it
+  const opt = new hl.SGD([p], { lr: 0.5, momentum: 0.9 });
+  const inPlace = () => nativeOpCalls.HyperlabSgdInPlace ?? 0;
+  const step = () => {
+    opt.zeroGrad();
+    hl.backward(() => tf.sum(tf.square(p)));
+    opt.step();
+  };
+  const calls = inPlace();
+  step(); // shared data (and no momentum buffer yet): the kernel, whose new tensor p then holds alone
+  assert.equal(inPlace(), calls, 'updated in place although a clone shares the data');
+  const after1 = Array.from(p.dataSync());
+  const buffer = opt.snapshot(); // the momentum buffer shared by a clone: kernel path again
+  step();
+  assert.equal(inPlace(), calls, 'updated in place although a clone shares the momentum buffer');
+  const sd = buffer.stateDict();
+  const held1 = sd.state['0'].momentum_buffer as { data: number[] }; // after step 1: the gradient (p0 - p1) / lr
+  assertClose(
+    held1.data,
+    after1.map((v, i) => (before[i] - v) / 0.5),
+    TOL,
+    'the momentum buffer snapshot changed',
+  );
+  buffer.dispose();
+  step();
+  assert.equal(inPlace(), calls + 1, 'not in place once nothing shares the data');
+  assert.deepEqual(Array.from(held.dataSync()), before, 'the held clone changed');
+  held.dispose();
+  opt.zeroGrad();
+  opt.dispose();
+  p.dispose();
 });
 
 test('mseLoss (mean and sum, 1-D to 3-D, target with a gradient) matches the plain kernels', async () => {

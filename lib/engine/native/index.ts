@@ -15,6 +15,6 @@ export { lstmSequenceNative } from './lstm';
 export { crossEntropyNative, mseNative } from './losses';
 export { adamStepsNative } from './adam';
 export type { AdamStepOptions, AdamItem } from './adam';
-export { sgdStepsNative } from './sgd';
+export { sgdStepsInPlaceNative, sgdStepsNative } from './sgd';
 export { preluNative } from './prelu';
 export { normSumNative } from './norms';

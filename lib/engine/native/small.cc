@@ -16,6 +16,7 @@
 //   sgd(heap, pOff, gOff, bufOff, pOut, bufOut, n, lr, momentum, dampening, weightDecay, flags)
 //     torch.optim.SGD's update of one parameter (flags: 1 nesterov, 2 maximize; bufOff -1: the first
 //     step with momentum, the buffer starts as the gradient; bufOut -1 without momentum).
+//     pOut may be pOff and bufOut bufOff (an update in place: each element is read before it is written).
 //   relu(heap, xOff, yOff, n)                      y = x > 0 ? x : 0 (NaN stays NaN, as PyTorch)
 //   reluGrad(heap, dyOff, yOff, dxOff, n)          dx = y <= 0 ? 0 : dy, from the output y (PyTorch's threshold_backward)
 //   linearGrad(heap, dyOff, xOff, dwOff, dbOff, M, N, K)
@@ -234,8 +235,8 @@ Napi::Value MseGrad(const Napi::CallbackInfo& info) {
 // ---- SGD ----------------------------------------------------------------------------------
 
 template <bool kMomentum>
-HYPERLAB_SMALL_CLONES void SgdLoop(const float* __restrict p, const float* __restrict g, const float* __restrict buf, float* __restrict pOut,
-                                   float* __restrict bufOut, int64_t n, float lr, float momentum, float damp1, float wd, float gsign,
+HYPERLAB_SMALL_CLONES void SgdLoop(const float* p, const float* __restrict g, const float* buf, float* pOut,
+                                   float* bufOut, int64_t n, float lr, float momentum, float damp1, float wd, float gsign,
                                    bool nesterov, bool first) {
   for (int64_t k = 0; k < n; k++) {
     float gk = g[k] * gsign;
