@@ -30,6 +30,12 @@
 
 #include "common.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HYPERLAB_CONV_CLONES __attribute__((target_clones("avx2,fma", "default")))
+#else
+#define HYPERLAB_CONV_CLONES
+#endif
+
 namespace hyperlab {
 namespace {
 
@@ -55,7 +61,7 @@ Geom GetGeom(const Napi::CallbackInfo& info, size_t first) {
 
 // Scratch memory reused between calls (the addon runs on the JS thread only).
 std::vector<float>& Scratch(int which, size_t floats) {
-  static std::vector<float> buffers[3];
+  static std::vector<float> buffers[3];  // 0: columns, 1: grouped outputs, 2: one phased image
   std::vector<float>& b = buffers[which];
   if (b.size() < floats) b.resize(floats);
   return b;
@@ -64,78 +70,131 @@ std::vector<float>& Scratch(int which, size_t floats) {
 // How many images to put side by side: enough for about 256 columns per sgemm.
 int64_t GroupSize(const Geom& g) { return std::max<int64_t>(1, std::min<int64_t>(g.N, (256 + g.P() - 1) / g.P())); }
 
-// The valid ow range [lo, hi) for column tap offset `off` (iw = ow*S + off must lie in [0, W)).
-void ValidRange(int64_t off, int64_t S, int64_t W, int64_t OW, int64_t* lo, int64_t* hi) {
-  *lo = std::min<int64_t>(OW, off >= 0 ? 0 : (-off + S - 1) / S);
-  *hi = W - off <= 0 ? 0 : std::min<int64_t>(OW, (W - off + S - 1) / S);
-  if (*hi < *lo) *hi = *lo;
+// Rows of floats: dst = src, dst += src. Inlined loops, which gcc vectorizes (restrict: no alias checks):
+// the rows are short (8-32 floats in a small CNN), too short for a call to memcpy to pay.
+__attribute__((always_inline)) inline void CopyRow(float* __restrict dst, const float* __restrict src, int64_t n) {
+  for (int64_t k = 0; k < n; k++) dst[k] = src[k];
+}
+__attribute__((always_inline)) inline void AddRow(float* __restrict dst, const float* __restrict src, int64_t n) {
+  for (int64_t k = 0; k < n; k++) dst[k] += src[k];
 }
 
-// col[k, p] (row stride ld) for one image x [C, H, W].
-void Im2col(const float* x, const Geom& g, float* col, int64_t ld) {
-  for (int64_t c = 0; c < g.C; c++) {
-    for (int64_t i = 0; i < g.KH; i++) {
-      for (int64_t j = 0; j < g.KW; j++) {
-        float* row = col + ((c * g.KH + i) * g.KW + j) * ld;
-        const int64_t colOff = j * g.DW - g.PL;
-        int64_t lo, hi;
-        ValidRange(colOff, g.SW, g.W, g.OW, &lo, &hi);
-        for (int64_t oh = 0; oh < g.OH; oh++) {
-          float* r = row + oh * g.OW;
-          const int64_t ih = oh * g.SH - g.PT + i * g.DH;
-          if (ih < 0 || ih >= g.H) {
-            std::memset(r, 0, sizeof(float) * g.OW);
-            continue;
-          }
-          const float* xr = x + (c * g.H + ih) * g.W + colOff;
-          for (int64_t ow = 0; ow < lo; ow++) r[ow] = 0;
-          switch (g.SW) {  // constant strides, which the compiler vectorizes
-            case 1: std::memcpy(r + lo, xr + lo, sizeof(float) * (hi - lo)); break;
-            case 2: for (int64_t ow = lo; ow < hi; ow++) r[ow] = xr[ow * 2]; break;
-            case 4: for (int64_t ow = lo; ow < hi; ow++) r[ow] = xr[ow * 4]; break;
-            default: for (int64_t ow = lo; ow < hi; ow++) r[ow] = xr[ow * g.SW];
-          }
-          for (int64_t ow = hi; ow < g.OW; ow++) r[ow] = 0;
-        }
+// Strided taps read every S-th column of a row, which is slow to copy one
+// value at a time (rows are short: 8-32 outputs in a small CNN). So each
+// image is first split by column phase, with the padding written out as zeros:
+// with u = iw + PL (the padded column) = m*S + q,
+//   phased[(c*H + ih)*S*M + q*M + m] = x[c, ih, u - PL]   (0 where u - PL is outside [0, W)),
+// and tap j (u = ow*S + j*DW) reads OW contiguous floats of phase (j*DW) % S
+// from m = (j*DW) / S: one memcpy per column row. S = 1 is just the padded row.
+struct Phases {
+  int64_t S, M;  // phases per row, floats per phase
+  int64_t Row() const { return S * M; }
+};
+
+Phases PhasesOf(const Geom& g) {
+  const int64_t U = (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1;  // padded columns the taps read
+  return Phases{g.SW, (std::max(U, g.PL + g.W) + g.SW - 1) / g.SW};
+}
+
+// The m range [lo, hi) of phase q that holds columns of x (iw = m*S + q - PL in [0, W)).
+void PhaseRange(const Geom& g, const Phases& ph, int64_t q, int64_t* lo, int64_t* hi) {
+  const int64_t first = g.PL - q, end = g.PL + g.W - q, S = ph.S;
+  *lo = std::min<int64_t>(ph.M, first <= 0 ? 0 : (first + S - 1) / S);
+  *hi = std::max<int64_t>(*lo, std::min<int64_t>(ph.M, end <= 0 ? 0 : (end + S - 1) / S));
+}
+
+// phased [C*H, S, M] from one image x [C, H, W].
+HYPERLAB_CONV_CLONES void SplitPhases(const float* x, const Geom& g, const Phases& ph, float* phased) {
+  const int64_t S = ph.S, M = ph.M;
+  for (int64_t q = 0; q < S; q++) {
+    int64_t lo, hi;
+    PhaseRange(g, ph, q, &lo, &hi);
+    for (int64_t r = 0; r < g.C * g.H; r++) {
+      float* o = phased + r * ph.Row() + q * M;
+      const float* src = x + r * g.W + q - g.PL;  // src[m*S] = x[r, m*S + q - PL]
+      for (int64_t m = 0; m < lo; m++) o[m] = 0;
+      switch (S) {  // constant strides, which the compiler vectorizes
+        case 1: CopyRow(o + lo, src + lo, hi - lo); break;
+        case 2: for (int64_t m = lo; m < hi; m++) o[m] = src[m * 2]; break;
+        case 4: for (int64_t m = lo; m < hi; m++) o[m] = src[m * 4]; break;
+        default: for (int64_t m = lo; m < hi; m++) o[m] = src[m * S];
+      }
+      for (int64_t m = hi; m < M; m++) o[m] = 0;
+    }
+  }
+}
+
+// dx [C, H, W] = the columns of a phased gradient that lie in the image (the padding is dropped).
+HYPERLAB_CONV_CLONES void JoinPhases(const float* phased, const Geom& g, const Phases& ph, float* dx) {
+  const int64_t S = ph.S, M = ph.M;
+  for (int64_t q = 0; q < S; q++) {
+    int64_t lo, hi;
+    PhaseRange(g, ph, q, &lo, &hi);
+    for (int64_t r = 0; r < g.C * g.H; r++) {
+      const float* o = phased + r * ph.Row() + q * M;
+      float* dst = dx + r * g.W + q - g.PL;
+      switch (S) {
+        case 1: CopyRow(dst + lo, o + lo, hi - lo); break;
+        case 2: for (int64_t m = lo; m < hi; m++) dst[m * 2] = o[m]; break;
+        case 4: for (int64_t m = lo; m < hi; m++) dst[m * 4] = o[m]; break;
+        default: for (int64_t m = lo; m < hi; m++) dst[m * S] = o[m];
       }
     }
   }
 }
 
-// dx [C, H, W] += the columns of col (row stride ld) put back where Im2col took them.
-void Col2im(const float* col, int64_t ld, const Geom& g, float* dx) {
-  for (int64_t c = 0; c < g.C; c++) {
-    for (int64_t i = 0; i < g.KH; i++) {
+// col[k, p] (row stride ld) for one phased image.
+HYPERLAB_CONV_CLONES void Im2col(const float* phased, const Geom& g, const Phases& ph, float* col, int64_t ld) {
+  for (int64_t c = 0; c < g.C; c++)
+    for (int64_t i = 0; i < g.KH; i++)
       for (int64_t j = 0; j < g.KW; j++) {
-        const float* row = col + ((c * g.KH + i) * g.KW + j) * ld;
-        const int64_t colOff = j * g.DW - g.PL;
-        int64_t lo, hi;
-        ValidRange(colOff, g.SW, g.W, g.OW, &lo, &hi);
-        for (int64_t oh = 0; oh < g.OH; oh++) {
+        float* dst = col + ((c * g.KH + i) * g.KW + j) * ld;
+        const int64_t u = j * g.DW, tap = (u % ph.S) * ph.M + u / ph.S;
+        for (int64_t oh = 0; oh < g.OH; oh++, dst += g.OW) {
           const int64_t ih = oh * g.SH - g.PT + i * g.DH;
-          if (ih < 0 || ih >= g.H) continue;
-          const float* r = row + oh * g.OW;
-          float* xr = dx + (c * g.H + ih) * g.W + colOff;
-          switch (g.SW) {
-            case 1: for (int64_t ow = lo; ow < hi; ow++) xr[ow] += r[ow]; break;
-            case 2: for (int64_t ow = lo; ow < hi; ow++) xr[ow * 2] += r[ow]; break;
-            case 4: for (int64_t ow = lo; ow < hi; ow++) xr[ow * 4] += r[ow]; break;
-            default: for (int64_t ow = lo; ow < hi; ow++) xr[ow * g.SW] += r[ow];
-          }
+          if (ih < 0 || ih >= g.H) std::fill(dst, dst + g.OW, 0.0f);
+          else CopyRow(dst, phased + (c * g.H + ih) * ph.Row() + tap, g.OW);
         }
       }
-    }
-  }
 }
 
-// Copy G blocks [O, P] (block stride O*P, as in NCHW) into one [O, G*P] matrix, or back.
-void Gather(const float* src, int64_t G, int64_t O, int64_t P, float* dst) {
-  for (int64_t n = 0; n < G; n++)
-    for (int64_t o = 0; o < O; o++) std::memcpy(dst + o * G * P + n * P, src + (n * O + o) * P, sizeof(float) * P);
+// phased (zeroed by the caller) += the columns of col (row stride ld) put back where Im2col took them.
+HYPERLAB_CONV_CLONES void Col2im(const float* col, int64_t ld, const Geom& g, const Phases& ph, float* phased) {
+  for (int64_t c = 0; c < g.C; c++)
+    for (int64_t i = 0; i < g.KH; i++)
+      for (int64_t j = 0; j < g.KW; j++) {
+        const float* src = col + ((c * g.KH + i) * g.KW + j) * ld;
+        const int64_t u = j * g.DW, tap = (u % ph.S) * ph.M + u / ph.S;
+        for (int64_t oh = 0; oh < g.OH; oh++, src += g.OW) {
+          const int64_t ih = oh * g.SH - g.PT + i * g.DH;
+          if (ih >= 0 && ih < g.H) AddRow(phased + (c * g.H + ih) * ph.Row() + tap, src, g.OW);
+        }
+      }
 }
-void Scatter(const float* src, int64_t G, int64_t O, int64_t P, float* dst) {
+
+// Copy G blocks [O, P] (block stride O*P, as in NCHW) into one [O, G*P] matrix, or back (adding bias[o] if given).
+HYPERLAB_CONV_CLONES void Gather(const float* src, int64_t G, int64_t O, int64_t P, float* dst) {
   for (int64_t n = 0; n < G; n++)
-    for (int64_t o = 0; o < O; o++) std::memcpy(dst + (n * O + o) * P, src + o * G * P + n * P, sizeof(float) * P);
+    for (int64_t o = 0; o < O; o++) CopyRow(dst + o * G * P + n * P, src + (n * O + o) * P, P);
+}
+HYPERLAB_CONV_CLONES void Scatter(const float* __restrict src, int64_t G, int64_t O, int64_t P, const float* bias,
+                                  float* __restrict dst) {
+  for (int64_t n = 0; n < G; n++)
+    for (int64_t o = 0; o < O; o++) {
+      const float* s = src + o * G * P + n * P;
+      float* d = dst + (n * O + o) * P;
+      const float b = bias ? bias[o] : 0.0f;
+      for (int64_t p = 0; p < P; p++) d[p] = s[p] + b;
+    }
+}
+
+// im2col of images n0 .. n0+gn-1 side by side: col [K, gn*P].
+void Im2colGroup(const float* x, int64_t n0, int64_t gn, const Geom& g, const Phases& ph, float* phased, float* col) {
+  const int64_t CHW = g.C * g.H * g.W, P = g.P();
+  for (int64_t k = 0; k < gn; k++) {
+    SplitPhases(x + (n0 + k) * CHW, g, ph, phased);
+    Im2col(phased, g, ph, col + k * P, gn * P);
+  }
 }
 
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
@@ -148,22 +207,19 @@ Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   const float* bias = OptionalFloats(info, heap, Int(info, 3), g.O, "bias");
   float* y = Floats(info, heap, Int(info, 4), g.N * g.O * P, "y");
   const int64_t G = GroupSize(g);
+  const Phases ph = PhasesOf(g);
   float* col = Scratch(0, K * G * P).data();
-  float* out = G > 1 ? Scratch(1, g.O * G * P).data() : nullptr;
+  float* out = Scratch(1, g.O * G * P).data();
+  float* phased = Scratch(2, g.C * g.H * ph.Row()).data();
   for (int64_t n0 = 0; n0 < g.N; n0 += G) {
     const int64_t gn = std::min(G, g.N - n0), cols = gn * P;
-    for (int64_t k = 0; k < gn; k++) Im2col(x + (n0 + k) * g.C * g.H * g.W, g, col + k * P, cols);
-    float* dst = gn > 1 ? out : y + n0 * g.O * P;
-    Product(false, false, int(g.O), int(cols), int(K), w, col, dst);
-    if (gn > 1) Scatter(out, gn, g.O, P, y + n0 * g.O * P);
-  }
-  if (bias) {
-    for (int64_t n = 0; n < g.N; n++)
-      for (int64_t o = 0; o < g.O; o++) {
-        float* r = y + (n * g.O + o) * P;
-        const float b = bias[o];
-        for (int64_t p = 0; p < P; p++) r[p] += b;
-      }
+    Im2colGroup(x, n0, gn, g, ph, phased, col);
+    if (gn == 1 && !bias) {
+      Product(false, false, int(g.O), int(cols), int(K), w, col, y + n0 * g.O * P);
+    } else {  // the images' outputs side by side, then each to its place in y, plus the bias
+      Product(false, false, int(g.O), int(cols), int(K), w, col, out);
+      Scatter(out, gn, g.O, P, bias, y + n0 * g.O * P);
+    }
   }
   return info.Env().Undefined();
 }
@@ -176,16 +232,21 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo& info) {
   const float* dy = Floats(info, heap, Int(info, 1), g.N * g.O * P, "dy");
   const float* w = Floats(info, heap, Int(info, 2), g.O * K, "w");
   float* dx = Floats(info, heap, Int(info, 3), g.N * CHW, "dx");
-  std::memset(dx, 0, sizeof(float) * g.N * CHW);
   const int64_t G = GroupSize(g);
+  const Phases ph = PhasesOf(g);
   float* dcol = Scratch(0, K * G * P).data();
   float* dyg = G > 1 ? Scratch(1, g.O * G * P).data() : nullptr;
+  float* phased = Scratch(2, g.C * g.H * ph.Row()).data();
   for (int64_t n0 = 0; n0 < g.N; n0 += G) {
     const int64_t gn = std::min(G, g.N - n0), cols = gn * P;
     const float* src = dy + n0 * g.O * P;
     if (gn > 1) Gather(src, gn, g.O, P, dyg);
     Product(true, false, int(K), int(cols), int(g.O), w, gn > 1 ? dyg : src, dcol);  // [K, O] x [O, cols]
-    for (int64_t k = 0; k < gn; k++) Col2im(dcol + k * P, cols, g, dx + (n0 + k) * CHW);
+    for (int64_t k = 0; k < gn; k++) {
+      std::memset(phased, 0, sizeof(float) * g.C * g.H * ph.Row());
+      Col2im(dcol + k * P, cols, g, ph, phased);
+      JoinPhases(phased, g, ph, dx + (n0 + k) * CHW);  // writes every value of dx[n]
+    }
   }
   return info.Env().Undefined();
 }
@@ -203,11 +264,13 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   const int64_t G = GroupSize(g);
+  const Phases ph = PhasesOf(g);
   float* col = Scratch(0, K * G * P).data();
   float* dyg = G > 1 ? Scratch(1, g.O * G * P).data() : nullptr;
+  float* phased = Scratch(2, g.C * g.H * ph.Row()).data();
   for (int64_t n0 = 0; n0 < g.N; n0 += G) {
     const int64_t gn = std::min(G, g.N - n0), cols = gn * P;
-    for (int64_t k = 0; k < gn; k++) Im2col(x + (n0 + k) * g.C * g.H * g.W, g, col + k * P, cols);
+    Im2colGroup(x, n0, gn, g, ph, phased, col);
     const float* src = dy + n0 * g.O * P;
     if (gn > 1) Gather(src, gn, g.O, P, dyg);
     // dw[O, K] (+)= dy[O, cols] col[K, cols]^T
