@@ -168,6 +168,26 @@ test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kern
   tf.dispose([x, gg]);
 });
 
+test('ReLU matches the plain kernels (also with zeros in its input) and PyTorch at NaN; its second-order gradient is right', async () => {
+  await compareBackends('ReLU', 'HyperlabRelu', moduleRun(() => new hl.ReLU(), [3, 4, 5]));
+  await compareBackends('ReLU of ReLU (zeros)', 'HyperlabRelu', moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]));
+  if (!withNative) return;
+  await hl.useBackend('wasm');
+  // PyTorch 1.13: relu([nan, -1, 0, 2]) = [nan, 0, 0, 2]; with upstream gradient [1, 2, 3, 4], x.grad = [1, 0, 0, 4]
+  // (threshold_backward on the output: y <= 0 ? 0 : dy)
+  const x = tf.tensor([NaN, -1, 0, 2]);
+  const y = hl.F.relu(x);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(v), tf.tensor([1, 2, 3, 4]))))(x);
+  assert.deepEqual(Array.from(y.dataSync()), [NaN, 0, 0, 2]);
+  assert.deepEqual(Array.from(g.dataSync()), [1, 0, 0, 4]);
+  // d/dx sum((d/dx sum(relu(x) * x))^2) = d/dx sum((2 x [x > 0])^2) = 8 x [x > 0]
+  const values = new hl.Generator(4).normalArray(17);
+  const v = tf.tensor(values);
+  const gg = tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(u), u)))(a))))(v);
+  assertClose(gg, Array.from(values, (t) => (t > 0 ? 8 * t : 0)), TOL, 'ReLU second order');
+  tf.dispose([x, y, g, v, gg]);
+});
+
 test('PReLU (one slope, per channel on 2-D and 4-D input, zeros in the input) matches the plain kernels', async () => {
   await compareBackends(
     'PReLU()',

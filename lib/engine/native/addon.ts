@@ -141,6 +141,8 @@ export interface NativeAddon {
   crossEntropyGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, targetOff: number, dxOff: number, M: number, C: number, mean: boolean): void;
   leakyRelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number, alpha: number): void;
   leakyReluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number, alpha: number): void;
+  relu(heap: ArrayBuffer, xOff: number, yOff: number, n: number): void;
+  reluGrad(heap: ArrayBuffer, dyOff: number, yOff: number, dxOff: number, n: number): void;
   // small.cc
   prelu(heap: ArrayBuffer, xOff: number, aOff: number, yOff: number, n: number, c: number, s: number): void;
   preluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, aOff: number, dxOff: number, daOff: number, n: number, c: number, s: number): void;
@@ -183,6 +185,8 @@ const ADDON_FUNCTIONS = [
   'crossEntropyGrad',
   'leakyRelu',
   'leakyReluGrad',
+  'relu',
+  'reluGrad',
   'prelu',
   'preluGrad',
   'normSum',
