@@ -246,6 +246,9 @@ test('Conv2d: strides, padding (also same and asymmetric), dilation, bias, unbat
     ['k [2,5] stride 3 (unused trailing rows)', () => new hl.Conv2d(2, 3, [2, 5], { stride: 3 }), [2, 2, 10, 13]],
     ['1x1', () => new hl.Conv2d(5, 3, 1), [2, 5, 4, 4]],
     ['many small images (grouped sgemm)', () => new hl.Conv2d(4, 6, 3, { padding: 1 }), [40, 4, 3, 3]],
+    // rows of whole 8-float vectors run the direct (AVX2) forward: an odd number of vectors, O not a multiple of 4
+    ['direct: k3 dilation 2 p1, 5 channels, 3x8 outputs', () => new hl.Conv2d(3, 5, 3, { padding: 1, dilation: 2 }), [2, 3, 5, 10]],
+    ['direct: k4 s2 p1, 6 channels, 8x16 outputs, no bias', () => new hl.Conv2d(3, 6, 4, { stride: 2, padding: 1, bias: false }), [2, 3, 17, 32]],
     ['unbatched', () => new hl.Conv2d(3, 4, 3, { padding: 1 }), [3, 6, 6]],
   ];
   for (const [name, make, shape] of cases) await compareBackends(`Conv2d ${name}`, 'HyperlabConv2D', moduleRun(make, shape));
