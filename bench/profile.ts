@@ -61,7 +61,9 @@ async function main(): Promise<void> {
   const rows = [...totals.entries()].map(([k, v]) => ({ kernel: k, ms: v.ms / steps, calls: v.calls / steps })).sort((a, b) => b.ms - a.ms);
   const inKernels = rows.reduce((s, r) => s + r.ms, 0);
   const calls = rows.reduce((s, r) => s + r.calls, 0);
-  console.log(`${w.title} on ${backend} (${hl.device().native}): ${total.toFixed(2)} ms${cpuClock ? ' CPU time' : ''} per step (min ${Math.min(...times).toFixed(2)})`);
+  console.log(
+    `${w.title} on ${backend} (${hl.device().native}): ${total.toFixed(2)} ms${cpuClock ? ' CPU time' : ''} per step (min ${Math.min(...times).toFixed(2)})`,
+  );
   console.log(`in kernels ${inKernels.toFixed(2)} ms in ${calls} calls; outside ${(total - inKernels).toFixed(2)} ms`);
   for (const r of rows) console.log(`${r.kernel.padEnd(24)} ${r.ms.toFixed(3).padStart(9)} ms ${String(r.calls).padStart(6)} calls`);
 }

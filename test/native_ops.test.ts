@@ -169,8 +169,16 @@ test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kern
 });
 
 test('ReLU matches the plain kernels (also with zeros in its input) and PyTorch at NaN; its second-order gradient is right', async () => {
-  await compareBackends('ReLU', 'HyperlabRelu', moduleRun(() => new hl.ReLU(), [3, 4, 5]));
-  await compareBackends('ReLU of ReLU (zeros)', 'HyperlabRelu', moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]));
+  await compareBackends(
+    'ReLU',
+    'HyperlabRelu',
+    moduleRun(() => new hl.ReLU(), [3, 4, 5]),
+  );
+  await compareBackends(
+    'ReLU of ReLU (zeros)',
+    'HyperlabRelu',
+    moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]),
+  );
   if (!withNative) return;
   await hl.useBackend('wasm');
   // PyTorch 1.13: relu([nan, -1, 0, 2]) = [nan, 0, 0, 2]; with upstream gradient [1, 2, 3, 4], x.grad = [1, 0, 0, 4]
@@ -184,7 +192,12 @@ test('ReLU matches the plain kernels (also with zeros in its input) and PyTorch 
   const values = new hl.Generator(4).normalArray(17);
   const v = tf.tensor(values);
   const gg = tf.grad((a: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(u), u)))(a))))(v);
-  assertClose(gg, Array.from(values, (t) => (t > 0 ? 8 * t : 0)), TOL, 'ReLU second order');
+  assertClose(
+    gg,
+    Array.from(values, (t) => (t > 0 ? 8 * t : 0)),
+    TOL,
+    'ReLU second order',
+  );
   tf.dispose([x, y, g, v, gg]);
 });
 
@@ -312,6 +325,11 @@ test('BatchNorm1d/2d in training: output, gradients and running statistics match
     'BatchNorm2d',
     'HyperlabBatchNormTrain',
     bnRun(() => new hl.BatchNorm2d(4), [3, 4, 5, 6]),
+  );
+  await compareBackends(
+    'BatchNorm2d running statistics (momentum 0.3)',
+    'HyperlabBatchNormRunningStats',
+    bnRun(() => new hl.BatchNorm2d(3, { momentum: 0.3 }), [4, 3, 2, 5], 3),
   );
   await compareBackends(
     'BatchNorm1d (N, C)',

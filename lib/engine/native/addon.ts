@@ -63,6 +63,18 @@ export interface NativeAddon {
     s: number,
     eps: number,
   ): void;
+  batchNormRunningStats(
+    heap: ArrayBuffer,
+    rmOff: number,
+    rvOff: number,
+    meanOff: number,
+    varOff: number,
+    rmOut: number,
+    rvOut: number,
+    c: number,
+    momentum: number,
+    unbias: number,
+  ): void;
   batchNormTrainGrad(
     heap: ArrayBuffer,
     dyOff: number,
@@ -178,6 +190,7 @@ const ADDON_FUNCTIONS = [
   'channelSum',
   'batchNormTrain',
   'batchNormTrainGrad',
+  'batchNormRunningStats',
   'lstmForward',
   'lstmBackward',
   'adam',

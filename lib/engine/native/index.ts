@@ -10,7 +10,7 @@ export { linearNative } from './linear';
 export { conv2dNCHW, convTranspose2dNCHW } from './conv';
 export type { ConvGeometry } from './conv';
 export { leakyReluNative, reluNative } from './activations';
-export { batchNormTrainNative } from './batchnorm';
+export { batchNormRunningStatsNative, batchNormTrainNative } from './batchnorm';
 export { lstmSequenceNative } from './lstm';
 export { crossEntropyNative, mseNative } from './losses';
 export { adamStepsNative } from './adam';
