@@ -2,8 +2,8 @@
  * `F`: the layers as functions, as `torch.nn.functional` (`hl.F.linear`, `hl.F.conv2d`,
  * `hl.F.relu`, ...). A layer's forward is one call of these with its own parameters
  * (`Linear.forward` is `F.linear(x, this.weight, this.bias)`), and this is where the
- * native fast path is chosen: on wasm with the native addon built, linear, ReLU and
- * leaky ReLU run as one native kernel each (lib/engine/native), elsewhere as tfjs ops; the
+ * native fast path is chosen: on wasm with the native addon built, linear and leaky
+ * ReLU run as one native kernel each (lib/engine/native), elsewhere as tfjs ops; the
  * numbers are the same to float32 rounding.
  *
  *     const y = F.relu(F.linear(x, w1, b1));
@@ -46,10 +46,8 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null =
   });
 }
 
-/** max(0, x), NaN kept. */
 export function relu(x: tf.Tensor): tf.Tensor {
-  // on wasm with the native addon, one kernel each way (lib/engine/native/activations.ts)
-  if (useNative(x)) return reluNative(x);
+  if (useNative(x)) return reluNative(x); // one native kernel each way (lib/engine/native/activations.ts)
   return tf.relu(x);
 }
 

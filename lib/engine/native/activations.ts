@@ -1,5 +1,5 @@
 /**
- * LeakyReLU and ReLU as one native kernel forward and one backward (fused.cc) on the
+ * LeakyReLU as one native kernel forward and one backward (fused.cc) on the
  * wasm backend. tfjs' gradient of LeakyRelu is Greater(x, 0), Multiply(dy,
  * alpha) and Select, and broadcasting a scalar is slow in tfjs-backend-wasm:
  * in RACCOON these took about a third of all kernel time. lib/nn/activations.ts
@@ -7,19 +7,18 @@
  *
  *     HyperlabLeakyRelu      x             -> y  = x > 0 ? x : alpha x
  *     HyperlabLeakyReluGrad  dy, x         -> dx = x > 0 ? dy : alpha dy   (as tfjs and PyTorch: alpha at x = 0)
- *     HyperlabRelu           x             -> y  = x <= 0 ? 0 : x          (NaN stays NaN)
- *     HyperlabReluGrad       dy, y         -> dx = y <= 0 ? 0 : dy         (from the output, as PyTorch's threshold_backward)
  *
- * tfjs' ReLU gradient is Step, Cast and Multiply: three passes over the
- * tensor where one does (in a small CNN, a tenth of a training step).
+ * ReLU likewise (small.cc): tfjs' gradient of Relu is Step, Cast and Multiply,
+ * three kernels and three engine calls where one does (issue 10, small networks).
+ *
+ *     HyperlabRelu           x             -> y  = x > 0 ? x : 0           (NaN stays NaN, as PyTorch)
+ *     HyperlabReluGrad       dy, y         -> dx = y > 0 ? dy : 0          (from the output, as PyTorch: 0 at x = 0)
  */
 import { tf } from '../tf';
 import { addonFor, checkFloat32, heapOf, KernelArgs, offsetOf, registerWasmKernel, runKernel } from './wasm';
 
 const LEAKY = 'HyperlabLeakyRelu';
 const LEAKY_GRAD = 'HyperlabLeakyReluGrad';
-const RELU = 'HyperlabRelu';
-const RELU_GRAD = 'HyperlabReluGrad';
 
 function leakyReluKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x } = inputs as Record<string, tf.TensorInfo>;
@@ -46,12 +45,14 @@ function leakyReluGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   return dx;
 }
 
+const RELU = 'HyperlabRelu';
+const RELU_GRAD = 'HyperlabReluGrad';
+
 function reluKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { x } = inputs as Record<string, tf.TensorInfo>;
   checkFloat32(RELU, inputs);
   const y = backend.makeOutput(x.shape, 'float32');
-  const heap = heapOf(backend);
-  addonFor(RELU).relu(heap, offsetOf(backend, x), offsetOf(backend, y), tf.util.sizeFromShape(x.shape));
+  addonFor(RELU).relu(heapOf(backend), offsetOf(backend, x), offsetOf(backend, y), tf.util.sizeFromShape(x.shape));
   return y;
 }
 
@@ -59,8 +60,8 @@ function reluGradKernel({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { dy, y } = inputs as Record<string, tf.TensorInfo>;
   checkFloat32(RELU_GRAD, inputs);
   const dx = backend.makeOutput(y.shape, 'float32');
-  const heap = heapOf(backend);
-  addonFor(RELU_GRAD).reluGrad(heap, offsetOf(backend, dy), offsetOf(backend, y), offsetOf(backend, dx), tf.util.sizeFromShape(y.shape));
+  const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+  addonFor(RELU_GRAD).reluGrad(heapOf(backend), off(dy), off(y), off(dx), tf.util.sizeFromShape(y.shape));
   return dx;
 }
 
@@ -73,6 +74,23 @@ export function registerActivationKernels(): void {
   registerWasmKernel(LEAKY_GRAD, leakyReluGradKernel);
   registerWasmKernel(RELU, reluKernel);
   registerWasmKernel(RELU_GRAD, reluGradKernel);
+  tf.registerGradient({
+    kernelName: RELU,
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [y] = saved;
+      return { x: () => runKernel<tf.Tensor>(RELU_GRAD, { dy: dy as tf.Tensor, y }) };
+    },
+  });
+  // second order: linear in dy, zero almost everywhere in y
+  tf.registerGradient({
+    kernelName: RELU_GRAD,
+    inputsToSave: ['y'],
+    gradFunc: (ddx, saved) => {
+      const [y] = saved;
+      return { dy: () => runKernel<tf.Tensor>(RELU_GRAD, { dy: ddx as tf.Tensor, y }), y: () => tf.zerosLike(y) };
+    },
+  });
   tf.registerGradient({
     kernelName: LEAKY,
     inputsToSave: ['x'],
@@ -90,31 +108,14 @@ export function registerActivationKernels(): void {
       return { dy: () => runKernel<tf.Tensor>(LEAKY_GRAD, { dy: ddx as tf.Tensor, x }, attrs), x: () => tf.zerosLike(x) };
     },
   });
-  tf.registerGradient({
-    kernelName: RELU,
-    outputsToSave: [true],
-    gradFunc: (dy, saved) => {
-      const [y] = saved;
-      return { x: () => runKernel<tf.Tensor>(RELU_GRAD, { dy: dy as tf.Tensor, y }) };
-    },
-  });
-  // second order: linear in dy with the same mask, zero almost everywhere in y
-  tf.registerGradient({
-    kernelName: RELU_GRAD,
-    inputsToSave: ['y'],
-    gradFunc: (ddx, saved) => {
-      const [y] = saved;
-      return { dy: () => runKernel<tf.Tensor>(RELU_GRAD, { dy: ddx as tf.Tensor, y }), y: () => tf.zerosLike(y) };
-    },
-  });
-}
-
-/** x <= 0 ? 0 : x, for float32 x (PyTorch's relu, NaN included). */
-export function reluNative(x: tf.Tensor): tf.Tensor {
-  return runKernel<tf.Tensor>(RELU, { x });
 }
 
 /** x > 0 ? x : alpha * x, for float32 x. */
 export function leakyReluNative(x: tf.Tensor, alpha: number): tf.Tensor {
   return runKernel<tf.Tensor>(LEAKY, { x }, { alpha });
+}
+
+/** max(x, 0), for float32 x. */
+export function reluNative(x: tf.Tensor): tf.Tensor {
+  return runKernel<tf.Tensor>(RELU, { x });
 }

@@ -153,8 +153,6 @@ export interface NativeAddon {
   crossEntropyGrad(heap: ArrayBuffer, dyOff: number, probsOff: number, targetOff: number, dxOff: number, M: number, C: number, mean: boolean): void;
   leakyRelu(heap: ArrayBuffer, xOff: number, yOff: number, n: number, alpha: number): void;
   leakyReluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dxOff: number, n: number, alpha: number): void;
-  relu(heap: ArrayBuffer, xOff: number, yOff: number, n: number): void;
-  reluGrad(heap: ArrayBuffer, dyOff: number, yOff: number, dxOff: number, n: number): void;
   // small.cc
   prelu(heap: ArrayBuffer, xOff: number, aOff: number, yOff: number, n: number, c: number, s: number): void;
   preluGrad(heap: ArrayBuffer, dyOff: number, xOff: number, aOff: number, dxOff: number, daOff: number, n: number, c: number, s: number): void;
@@ -176,6 +174,9 @@ export interface NativeAddon {
     weightDecay: number,
     flags: number,
   ): void;
+  relu(heap: ArrayBuffer, xOff: number, yOff: number, n: number): void;
+  reluGrad(heap: ArrayBuffer, dyOff: number, yOff: number, dxOff: number, n: number): void;
+  linearGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dwOff: number, dbOff: number, M: number, N: number, K: number): void;
   info(): { config: string; corename: string; threads: number };
   setThreads(n: number): void;
 }
@@ -198,8 +199,6 @@ const ADDON_FUNCTIONS = [
   'crossEntropyGrad',
   'leakyRelu',
   'leakyReluGrad',
-  'relu',
-  'reluGrad',
   'prelu',
   'preluGrad',
   'normSum',
@@ -207,6 +206,9 @@ const ADDON_FUNCTIONS = [
   'mse',
   'mseGrad',
   'sgd',
+  'relu',
+  'reluGrad',
+  'linearGrad',
   'info',
   'setThreads',
 ];

@@ -1,8 +1,8 @@
 // Fused kernels for what costs tfjs many small operations: batch norm in
 // training (forward and backward), a whole LSTM layer direction over a sequence
 // (forward and backpropagation through time), the Adam update, cross-entropy
-// on class indices, LeakyReLU (whose tfjs gradient is three slow
-// broadcasting kernels on wasm) and ReLU (Step, Cast and Multiply in tfjs). The mathematics is written out in
+// on class indices, and LeakyReLU (whose tfjs gradient is three slow
+// broadcasting kernels on wasm). The mathematics is written out in
 // lib/nn/batchnorm.ts, lib/nn/lstm.ts, lib/optim/adam.ts,
 // lib/losses/crossentropy.ts and lib/nn/activations.ts; these compute the same
 // thing in one call each.
@@ -40,8 +40,6 @@
 //     dx = dy * (probs - onehot(target)), divided by M if mean.
 //   leakyRelu(heap, xOff, yOff, n, alpha)            y = x > 0 ? x : alpha * x
 //   leakyReluGrad(heap, dyOff, xOff, dxOff, n, alpha) dx = x > 0 ? dy : alpha * dy
-//   relu(heap, xOff, yOff, n)                        y = x <= 0 ? 0 : x   (NaN stays NaN, as in PyTorch)
-//   reluGrad(heap, dyOff, yOff, dxOff, n)            dx = y <= 0 ? 0 : dy (from the output, as PyTorch)
 #include <napi.h>
 #include <cblas.h>
 
@@ -494,39 +492,6 @@ HYPERLAB_VECTOR_CLONES void LeakyReluGradLoop(const float* __restrict dy, const 
   }
 }
 
-// ReLU as PyTorch computes it: y = x <= 0 ? 0 : x (NaN stays NaN), and its gradient from the output,
-// dx = y <= 0 ? 0 : dy (PyTorch's threshold_backward on the result).
-HYPERLAB_VECTOR_CLONES void ReluLoop(const float* __restrict x, float* __restrict y, int64_t n) {
-  for (int64_t k = 0; k < n; k++) y[k] = x[k] <= 0.0f ? 0.0f : x[k];
-}
-
-HYPERLAB_VECTOR_CLONES void ReluGradLoop(const float* __restrict dy, const float* __restrict y, float* __restrict dx, int64_t n) {
-  for (int64_t k = 0; k < n; k++) dx[k] = y[k] <= 0.0f ? 0.0f : dy[k];
-}
-
-Napi::Value Relu(const Napi::CallbackInfo& info) {
-  CheckArgs(info, 4, "relu");
-  const Heap heap = GetHeap(info);
-  const int64_t n = Int(info, 3);
-  if (n < 0) throw Napi::RangeError::New(info.Env(), "hyperlab native: relu size");
-  const float* x = Floats(info, heap, Int(info, 1), n, "x");
-  float* y = Floats(info, heap, Int(info, 2), n, "y");
-  ReluLoop(x, y, n);
-  return info.Env().Undefined();
-}
-
-Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
-  CheckArgs(info, 5, "reluGrad");
-  const Heap heap = GetHeap(info);
-  const int64_t n = Int(info, 4);
-  if (n < 0) throw Napi::RangeError::New(info.Env(), "hyperlab native: reluGrad size");
-  const float* dy = Floats(info, heap, Int(info, 1), n, "dy");
-  const float* y = Floats(info, heap, Int(info, 2), n, "y");
-  float* dx = Floats(info, heap, Int(info, 3), n, "dx");
-  ReluGradLoop(dy, y, dx, n);
-  return info.Env().Undefined();
-}
-
 Napi::Value LeakyRelu(const Napi::CallbackInfo& info) {
   CheckArgs(info, 5, "leakyRelu");
   const Heap heap = GetHeap(info);
@@ -563,8 +528,6 @@ void RegisterFused(Napi::Env env, Napi::Object exports) {
   exports.Set("crossEntropyGrad", Napi::Function::New(env, CrossEntropyGrad));
   exports.Set("leakyRelu", Napi::Function::New(env, LeakyRelu));
   exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad));
-  exports.Set("relu", Napi::Function::New(env, Relu));
-  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
 }
 
 }  // namespace hyperlab
