@@ -63,7 +63,7 @@ Geom GetGeom(const Napi::CallbackInfo& info, size_t first) {
 
 // Scratch memory reused between calls (the addon runs on the JS thread only).
 std::vector<float>& Scratch(int which, size_t floats) {
-  static std::vector<float> buffers[3];  // 0: columns, 1: grouped outputs, 2: one phased image
+  static std::vector<float> buffers[4];  // 0: columns, 1: grouped outputs, 2: one phased image, 3: dw^T
   std::vector<float>& b = buffers[which];
   if (b.size() < floats) b.resize(floats);
   return b;
@@ -371,15 +371,26 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo& info) {
   float* col = Scratch(0, K * G * P).data();
   float* dyg = G > 1 ? Scratch(1, g.O * G * P).data() : nullptr;
   float* phased = Scratch(2, g.C * g.H * ph.Row()).data();
+  // With few output channels OpenBLAS runs the product ~20% faster with the long side (K) as its
+  // rows: dw^T, transposed at the end (measured: O = 32, K = 256 faster; O = 64 even; O = 128 slower).
+  float* dwT = g.O <= 32 && K > g.O ? Scratch(3, K * g.O).data() : nullptr;
   for (int64_t n0 = 0; n0 < g.N; n0 += G) {
     const int64_t gn = std::min(G, g.N - n0), cols = gn * P;
     Im2colGroup(x, n0, gn, g, ph, phased, col);
     const float* src = dy + n0 * g.O * P;
     if (gn > 1) Gather(src, gn, g.O, P, dyg);
-    // dw[O, K] (+)= dy[O, cols] col[K, cols]^T
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(g.O), int(K), int(cols), 1.0f, gn > 1 ? dyg : src,
-                int(cols), col, int(cols), n0 == 0 ? 0.0f : 1.0f, dw, int(K));
+    const float beta = n0 == 0 ? 0.0f : 1.0f;
+    if (dwT) {  // dw^T[K, O] (+)= col[K, cols] dy[O, cols]^T
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(K), int(g.O), int(cols), 1.0f, col, int(cols),
+                  gn > 1 ? dyg : src, int(cols), beta, dwT, int(g.O));
+    } else {  // dw[O, K] (+)= dy[O, cols] col[K, cols]^T
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(g.O), int(K), int(cols), 1.0f, gn > 1 ? dyg : src,
+                  int(cols), col, int(cols), beta, dw, int(K));
+    }
   }
+  if (dwT)
+    for (int64_t o = 0; o < g.O; o++)
+      for (int64_t k = 0; k < K; k++) dw[o * K + k] = dwT[k * g.O + o];
   return info.Env().Undefined();
 }
 
