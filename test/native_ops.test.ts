@@ -197,6 +197,35 @@ test('crossEntropyLoss on class indices (mean, sum, int32 targets): loss and gra
   await compareBackends('cross-entropy two classes, one row', 'HyperlabCrossEntropy', ceRun(1, 2, {}));
 });
 
+test('bceWithLogitsLoss (mean and sum, logits up to ±1000, target with a gradient) matches the plain kernels, second order too', async () => {
+  const bceRun =
+    (shape: number[], reduction: 'mean' | 'sum'): Run =>
+    () => {
+      const g = new hl.Generator(9);
+      const x = tf.tidy(() => tf.mul(normal(1, shape), tf.tensor([3, 50, 1000]).reshape([1, 3]))); // logits up to ±1000
+      const y = tf.tensor(
+        Array.from({ length: x.size }, () => (g.nextUint32() % 1000) / 999),
+        shape,
+      );
+      const loss = hl.bceWithLogitsLoss(x, y, { reduction });
+      const out = [loss, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => hl.bceWithLogitsLoss(a, b, { reduction }))([x, y])];
+      tf.dispose([x, y]);
+      return out;
+    };
+  await compareBackends('BCE with logits, mean', 'HyperlabBceWithLogits', bceRun([5, 3], 'mean'));
+  await compareBackends('BCE with logits, sum', 'HyperlabBceWithLogits', bceRun([2, 3], 'sum'));
+  // d/dx and d/dy of sum((d/dx loss)^2): through the gradient kernel's own gradient
+  const second: Run = () => {
+    const x = normal(3, [4, 3]);
+    const y = tf.tidy(() => tf.sigmoid(normal(4, [4, 3])));
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => hl.bceWithLogitsLoss(u, b))(a)));
+    const out = tf.grads(f)([x, y]);
+    tf.dispose([x, y]);
+    return out;
+  };
+  await compareBackends('BCE with logits, second order', 'HyperlabBceWithLogitsGrad', second);
+});
+
 test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kernels; its second-order gradient is right', async () => {
   await compareBackends(
     'LeakyReLU(0.2)',

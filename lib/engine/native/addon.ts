@@ -160,6 +160,8 @@ export interface NativeAddon {
   normSumGrad(heap: ArrayBuffer, dyOff: number, offsets: number[], sizes: number[], outOffsets: number[], global: boolean, lambda: number): void;
   mse(heap: ArrayBuffer, predOff: number, targetOff: number, outOff: number, n: number, mean: boolean): void;
   mseGrad(heap: ArrayBuffer, dyOff: number, predOff: number, targetOff: number, dpredOff: number, n: number, mean: boolean): void;
+  bceWithLogits(heap: ArrayBuffer, predOff: number, targetOff: number, lossOff: number, n: number, mean: boolean): void;
+  bceWithLogitsGrad(heap: ArrayBuffer, dyOff: number, predOff: number, targetOff: number, dpredOff: number, n: number, mean: boolean): void;
   sgd(
     heap: ArrayBuffer,
     pOff: number,
@@ -205,6 +207,8 @@ const ADDON_FUNCTIONS = [
   'normSumGrad',
   'mse',
   'mseGrad',
+  'bceWithLogits',
+  'bceWithLogitsGrad',
   'sgd',
   'relu',
   'reluGrad',

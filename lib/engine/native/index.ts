@@ -13,6 +13,7 @@ export { leakyReluNative, reluNative } from './activations';
 export { batchNormRunningStatsNative, batchNormTrainNative } from './batchnorm';
 export { lstmSequenceNative } from './lstm';
 export { crossEntropyNative, mseNative } from './losses';
+export { bceWithLogitsNative } from './bce';
 export { adamStepsNative } from './adam';
 export type { AdamStepOptions, AdamItem } from './adam';
 export { sgdStepsNative } from './sgd';
