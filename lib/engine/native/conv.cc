@@ -24,7 +24,10 @@
 #include <napi.h>
 #include <cblas.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+#define HYPERLAB_DIRECT_CONV 1
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -213,6 +216,7 @@ void Im2colGroup(const float* x, int64_t n0, int64_t gn, const Geom& g, const Ph
 // weights and NV loads). The column matrix costs as much memory traffic as the product itself at
 // a small CNN's sizes (C = 1..32 channels, 8..32 outputs a row).
 
+#ifdef HYPERLAB_DIRECT_CONV
 bool HasAvx2Fma() {
   static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return ok;
@@ -295,6 +299,11 @@ void ConvForwardDirect(const float* x, const float* w, const float* bias, const 
       for (int64_t o0 = 0; o0 < g.O; o0 += 4) ForwardBlock(phased, L, g, wp + o0 * K, bias, o0, v, v + 1 < vectors ? v + 1 : -1, yn);
   }
 }
+
+#else  // not x86-64: im2col + sgemm everywhere
+bool DirectForward(const Geom&) { return false; }
+void ConvForwardDirect(const float*, const float*, const float*, const Geom&, float*) {}
+#endif
 
 Napi::Value Conv2d(const Napi::CallbackInfo& info) {
   CheckArgs(info, 5 + kGeomArgs, "conv2d");
