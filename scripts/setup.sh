@@ -23,4 +23,7 @@ npm run --silent build:native || echo "setup: native CPU kernels not built; hype
 npm run --silent build
 # Jupyter Notebook + Chromium (Debian) and the tslab kernel, for the lessons.
 bash scripts/notebook-setup.sh
+# JupyterLab (lab/: npm packages + Debian's jupyterlab_server), for `npm run lab` and its
+# browser test. Optional: without it the JupyterLab test skips and says why.
+bash scripts/lab-setup.sh || echo "setup: JupyterLab was not built (see above); npm run lab and its browser test need it"
 echo "setup: done"
