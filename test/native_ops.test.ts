@@ -197,6 +197,35 @@ test('crossEntropyLoss on class indices (mean, sum, int32 targets): loss and gra
   await compareBackends('cross-entropy two classes, one row', 'HyperlabCrossEntropy', ceRun(1, 2, {}));
 });
 
+test('bceWithLogitsLoss (mean and sum, logits up to ±1000, target with a gradient) matches the plain kernels, second order too', async () => {
+  const bceRun =
+    (shape: number[], reduction: 'mean' | 'sum'): Run =>
+    () => {
+      const g = new hl.Generator(9);
+      const x = tf.tidy(() => tf.mul(normal(1, shape), tf.tensor([3, 50, 1000]).reshape([1, 3]))); // logits up to ±1000
+      const y = tf.tensor(
+        Array.from({ length: x.size }, () => (g.nextUint32() % 1000) / 999),
+        shape,
+      );
+      const loss = hl.bceWithLogitsLoss(x, y, { reduction });
+      const out = [loss, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => hl.bceWithLogitsLoss(a, b, { reduction }))([x, y])];
+      tf.dispose([x, y]);
+      return out;
+    };
+  await compareBackends('BCE with logits, mean', 'HyperlabBceWithLogits', bceRun([5, 3], 'mean'));
+  await compareBackends('BCE with logits, sum', 'HyperlabBceWithLogits', bceRun([2, 3], 'sum'));
+  // d/dx and d/dy of sum((d/dx loss)^2): through the gradient kernel's own gradient
+  const second: Run = () => {
+    const x = normal(3, [4, 3]);
+    const y = tf.tidy(() => tf.sigmoid(normal(4, [4, 3])));
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => hl.bceWithLogitsLoss(u, b))(a)));
+    const out = tf.grads(f)([x, y]);
+    tf.dispose([x, y]);
+    return out;
+  };
+  await compareBackends('BCE with logits, second order', 'HyperlabBceWithLogitsGrad', second);
+});
+
 test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kernels; its second-order gradient is right', async () => {
   await compareBackends(
     'LeakyReLU(0.2)',
@@ -223,6 +252,17 @@ test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kern
     'LeakyReLU second order',
   );
   tf.dispose([x, gg]);
+});
+
+test('ReLU at NaN and zero matches PyTorch: NaN kept forward, gradient from the output (threshold_backward)', { skip: skipWithout.skip }, async () => {
+  await hl.useBackend('wasm');
+  // PyTorch 1.13: relu([nan, -1, 0, 2]) = [nan, 0, 0, 2]; with upstream gradient [1, 2, 3, 4], x.grad = [1, 0, 0, 4]
+  const x = tf.tensor([NaN, -1, 0, 2]);
+  const y = hl.F.relu(x);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(v), tf.tensor([1, 2, 3, 4]))))(x);
+  assert.deepEqual(Array.from(y.dataSync()), [NaN, 0, 0, 2]);
+  assert.deepEqual(Array.from(g.dataSync()), [1, 0, 0, 4]);
+  tf.dispose([x, y, g]);
 });
 
 test('PReLU (one slope, per channel on 2-D and 4-D input, zeros in the input) matches the plain kernels', async () => {
@@ -283,6 +323,9 @@ test('Conv2d: strides, padding (also same and asymmetric), dilation, bias, unbat
     ['k [2,5] stride 3 (unused trailing rows)', () => new hl.Conv2d(2, 3, [2, 5], { stride: 3 }), [2, 2, 10, 13]],
     ['1x1', () => new hl.Conv2d(5, 3, 1), [2, 5, 4, 4]],
     ['many small images (grouped sgemm)', () => new hl.Conv2d(4, 6, 3, { padding: 1 }), [40, 4, 3, 3]],
+    // rows of whole 8-float vectors run the direct (AVX2) forward: an odd number of vectors, O not a multiple of 4
+    ['direct: k3 dilation 2 p1, 5 channels, 3x8 outputs', () => new hl.Conv2d(3, 5, 3, { padding: 1, dilation: 2 }), [2, 3, 5, 10]],
+    ['direct: k4 s2 p1, 6 channels, 8x16 outputs, no bias', () => new hl.Conv2d(3, 6, 4, { stride: 2, padding: 1, bias: false }), [2, 3, 17, 32]],
     ['unbatched', () => new hl.Conv2d(3, 4, 3, { padding: 1 }), [3, 6, 6]],
   ];
   for (const [name, make, shape] of cases) await compareBackends(`Conv2d ${name}`, 'HyperlabConv2D', moduleRun(make, shape));
@@ -346,6 +389,11 @@ test('BatchNorm1d/2d in training: output, gradients and running statistics match
     'BatchNorm2d',
     'HyperlabBatchNormTrain',
     bnRun(() => new hl.BatchNorm2d(4), [3, 4, 5, 6]),
+  );
+  await compareBackends(
+    'BatchNorm2d running statistics (momentum 0.3)',
+    'HyperlabBatchNormRunningStats',
+    bnRun(() => new hl.BatchNorm2d(3, { momentum: 0.3 }), [4, 3, 2, 5], 3),
   );
   await compareBackends(
     'BatchNorm1d (N, C)',
