@@ -97,6 +97,8 @@ const original: Partial<EngineInternals> = {};
  */
 const stats = { live: 0, liveBytes: 0, base: 0, baseBytes: 0, registered: 0, freed: 0, collections: 0, gcMs: 0, lastGcEnd: 0, lastGcMs: 0 };
 let idleArmed = false;
+/** Shared with the lesson runner's kernel agent (lib/notebook/kernel_agent.ts), which may have made it first. */
+const hook = ((globalThis as { __hyperlab__?: { runnerCollects?: boolean; [k: string]: unknown } }).__hyperlab__ ??= {});
 
 const bytesOf = (t: { size: number; dtype: tf.DataType }) => (t.dtype === 'string' || t.dtype === 'complex64' ? 0 : t.size * tf.util.bytesPerElement(t.dtype));
 
@@ -163,9 +165,14 @@ function collectNow(pressure: boolean): void {
 /** The pause after a collection that keeps collections under maxGcShare of the time. */
 const pause = () => stats.lastGcMs * (1 / AUTOFREE_LIMITS.maxGcShare - 1);
 
-/** After the current cell (the next turn of the event loop), collect if anything was registered. */
+/**
+ * After the current cell (the next turn of the event loop), collect if anything was registered.
+ * Not in the lesson runner's kernel: the runner reads the memory right after every cell, and that
+ * read collects (freeUnused), so an idle collection would be a second full GC of the same heap
+ * (lib/notebook/kernel_agent.ts sets `runnerCollects`).
+ */
 function armIdle(): void {
-  if (idleArmed) return;
+  if (idleArmed || hook.runnerCollects) return;
   idleArmed = true;
   const onIdle = () => {
     if (!enabled || stats.registered === 0) {
@@ -306,8 +313,7 @@ export function autoFreeStats(): { collections: number; gcMs: number; freed: num
   return { collections: stats.collections, gcMs: stats.gcMs, freed: stats.freed };
 }
 
-// The lesson runner's probe, run through the kernel after each cell (lib/notebook/runner.ts).
-const hook = ((globalThis as { __hyperlab__?: Record<string, unknown> }).__hyperlab__ ??= {});
+// What the lesson runner calls in the kernel after each cell (lib/notebook/kernel_agent.ts).
 hook.memory = async () => {
   const m = await freeUnused();
   return { numTensors: m.numTensors, numBytes: m.numBytes };
