@@ -16,22 +16,40 @@
  * what a learner's laptop or the wasm heap (2 GB) holds.
  */
 import { strict as assert } from 'node:assert';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { text } from '../lib/notebook/ipynb';
-import { findNotebooks, runNotebook } from '../lib/notebook/runner';
+import { TslabKernel } from '../lib/notebook/kernel';
+import { findNotebooks, runNotebook, startKernelFor } from '../lib/notebook/runner';
 
 const MEMORY_BOUND = { tensors: 1000, bytes: 128 * 2 ** 20 };
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-lessons-'));
 
-for (const file of findNotebooks([])) {
+// As `hyperlab lessons run` does: the next notebook's kernel starts while the current one runs.
+const files = findNotebooks([]);
+const started = new Map<string, Promise<TslabKernel>>();
+const kernelFor = (file: string) => {
+  const k = started.get(file) ?? startKernelFor(file);
+  started.delete(file);
+  return k;
+};
+after(() => Promise.all([...started.values()].map((k) => k.then((kernel) => kernel.shutdown()).catch(() => {}))));
+
+for (const [i, file] of files.entries()) {
   const name = path.basename(file, '.ipynb');
   const kind = path.basename(path.dirname(file)) === 'notebooks' ? 'notebook' : 'lesson';
   test(`${kind} ${name}`, async () => {
-    const r = await runNotebook(file, { outDir, html: true });
+    const kernel = kernelFor(file);
+    const next = files[i + 1];
+    if (next) {
+      const k = startKernelFor(next);
+      k.catch(() => {}); // a failed start is reported by the test that uses it
+      started.set(next, k);
+    }
+    const r = await runNotebook(file, { outDir, html: true, kernel });
     const worst = (key: 'numTensors' | 'numBytes') => r.memory.reduce((a, b) => (b[key] > a[key] ? b : a));
     assert.ok(r.memory.length > 0, 'memory was recorded after the cells');
     assert.ok(

@@ -260,24 +260,27 @@ export class TslabKernel {
   }
 
   /**
-   * Ask for completions of `code` at its end (a Jupyter complete_request): tslab
-   * type-checks it, which loads and parses every declaration file it imports,
-   * and runs nothing. The runner does this with `import * as hl from 'hyperlab'`
-   * while the kernel waits for its notebook, so that the notebook's first import
-   * does not wait for hyperlab's and tfjs' type declarations to be read.
+   * The completions of `code` at its end (a Jupyter complete_request), as a
+   * notebook frontend asks for them: tslab type-checks `code` after the cells
+   * run so far, which reads every declaration file it imports, and runs
+   * nothing. The runner does this with a notebook's import lines while the
+   * kernel waits for its turn (runner.ts, startKernelFor), so that the first
+   * import does not wait for hyperlab's type declarations to be read.
    */
-  complete(code: string, timeoutMs = 120000): Promise<void> {
+  complete(code: string, timeoutMs = 120000): Promise<string[]> {
     return new Promise((resolve) => {
       let id = '';
+      let matches: string[] = [];
       const done = () => {
         clearTimeout(timer);
         this.process.off('exit', done);
         this.listeners.delete(id);
-        resolve();
+        resolve(matches);
       };
       const timer = setTimeout(done, timeoutMs);
       this.process.once('exit', done);
       id = this.send('complete_request', { code, cursor_pos: code.length }, (channel, msg) => {
+        if (channel === 'shell' && msg.header.msg_type === 'complete_reply') matches = msg.content.matches ?? [];
         // The idle status follows the reply, and comes even where tslab failed to answer.
         if (channel === 'iopub' && msg.header.msg_type === 'status' && msg.content.execution_state === 'idle') done();
       });
