@@ -237,12 +237,17 @@ test("a learner's typing in the kernel: completions of hl and hl.tf (chained ops
   }
 });
 
-test('runNotebooks: each notebook in its own kernel, the next one started while the current runs; memory read after every cell', async () => {
+test('runNotebooks: each notebook in its own kernel, two at a time, the next one started early; memory read after every cell; a failure stops what has not started', async () => {
   const a = notebookFile('first', ["import * as hl from 'hyperlab';\nconst t = hl.tf.ones([3]);", 'console.log("a");']);
   const b = notebookFile('second', ["import * as hl from 'hyperlab';", 'console.log(typeof (globalThis as any).t);']);
   const seen: string[] = [];
-  const results = await runNotebooks([a, b], { outDir: path.join(tmp, 'out') }, (r) => seen.push(path.basename(r.notebook)));
-  assert.deepEqual(seen, ['first.ipynb', 'second.ipynb']);
+  const results = await runNotebooks([a, b], { outDir: path.join(tmp, 'out'), jobs: 2 }, (r) => seen.push(path.basename(r.notebook)));
+  assert.deepEqual(seen.sort(), ['first.ipynb', 'second.ipynb']);
+  assert.deepEqual(
+    results.map((r) => path.basename(r.notebook)),
+    ['first.ipynb', 'second.ipynb'],
+    'in the order given, whichever finished first',
+  );
   assert.deepEqual(
     results[0].memory.map((m) => m.numTensors),
     [1, 1],
@@ -254,6 +259,13 @@ test('runNotebooks: each notebook in its own kernel, the next one started while 
     [0, 0],
   );
   assert.ok(results[1].timing.cells.length === 2 && results[1].timing.kernel >= 0);
+  const bad = notebookFile('bad', ['throw new Error("stop here");']);
+  const started: string[] = [];
+  await assert.rejects(
+    runNotebooks([bad, a, b], { outDir: path.join(tmp, 'out'), jobs: 1, onStart: (f) => started.push(path.basename(f)) }),
+    (e: NotebookError) => e instanceof NotebookError && /bad\.ipynb: cell 1 failed/.test(e.message),
+  );
+  assert.deepEqual(started, ['bad.ipynb'], 'nothing starts after the failure');
   // A kernel started for a notebook and its import lines type-checked, without running them.
   const kernel = await startKernelFor(a);
   try {

@@ -14,7 +14,11 @@ export interface LessonsRunOptions {
   out: string;
   timeout: string;
   quiet?: boolean;
+  jobs?: string;
 }
+
+/** Notebooks run at once by default: two where there are two cores or more (each kernel is single-threaded). */
+export const defaultJobs = (): number => Math.max(1, Math.min(2, os.availableParallelism()));
 
 export async function lessonsRun(names: string[], opts: LessonsRunOptions): Promise<void> {
   const notebooks = findNotebooks(names);
@@ -29,13 +33,19 @@ export async function lessonsRun(names: string[], opts: LessonsRunOptions): Prom
     const mb = (r.maxBytes / 2 ** 20).toFixed(r.maxBytes < 2 ** 20 ? 3 : 1);
     console.log(`  memory after each cell: at most ${r.maxTensors} tensors, ${mb} MB (tf.memory(), in the executed cells' metadata)`);
   };
-  console.log(`running ${rel(notebooks[0])}`);
+  const jobs = opts.jobs === undefined ? defaultJobs() : Number(opts.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a whole number >= 1, got '${opts.jobs}'`);
+  // Cell by cell only when one notebook runs at a time (the lines of two would interleave).
+  const log = opts.quiet || jobs > 1 ? undefined : console.log;
   try {
-    await runNotebooks(notebooks, { outDir: opts.out, html: opts.html, cellTimeoutMs, log: opts.quiet ? undefined : console.log }, (r) => {
-      report(r);
-      const i = notebooks.indexOf(r.notebook);
-      if (i + 1 < notebooks.length) console.log(`running ${rel(notebooks[i + 1])}`);
-    });
+    await runNotebooks(
+      notebooks,
+      { outDir: opts.out, html: opts.html, cellTimeoutMs, log, jobs, onStart: (file) => console.log(`running ${rel(file)}`) },
+      (r) => {
+        if (jobs > 1) console.log(`${rel(r.notebook)}:`);
+        report(r);
+      },
+    );
   } catch (e) {
     if (e instanceof NotebookError) {
       console.error(`\nFAILED ${e.message}`);
@@ -46,7 +56,8 @@ export async function lessonsRun(names: string[], opts: LessonsRunOptions): Prom
   }
   const seconds = (Date.now() - started) / 1000;
   const loads = `load average ${load.toFixed(2)} at the start, ${os.loadavg()[0].toFixed(2)} at the end, ${os.cpus().length} cores`;
-  console.log(`${notebooks.length} notebook${notebooks.length === 1 ? '' : 's'} ran without errors in ${seconds.toFixed(1)} s (${loads})`);
+  const each = jobs > 1 ? `, ${jobs} at a time` : '';
+  console.log(`${notebooks.length} notebook${notebooks.length === 1 ? '' : 's'} ran without errors in ${seconds.toFixed(1)} s${each} (${loads})`);
 }
 
 /** "kernel 0.2 s, 23 cells 9.1 s (slowest: cell 12, 2.3 s), memory reads 0.4 s; the kernel process used 14.2 s of CPU" */
@@ -69,6 +80,10 @@ export function registerLessons(program: Command): void {
     .option('--out <dir>', 'where the executed copies go', path.join('runs', 'lessons'))
     .option('--timeout <seconds>', 'longest time one cell may run', '600')
     .option('-q, --quiet', 'do not list the cells as they run')
+    .option(
+      '-j, --jobs <n>',
+      `notebooks run at once, each in its own kernel (default: ${defaultJobs()}, two where there are two cores or more; the cells are listed only with 1)`,
+    )
     .action((names: string[], opts: LessonsRunOptions) => lessonsRun(names, opts));
   lessons
     .command('lint')

@@ -313,9 +313,16 @@ export function autoFreeStats(): { collections: number; gcMs: number; freed: num
   return { collections: stats.collections, gcMs: stats.gcMs, freed: stats.freed };
 }
 
-// What the lesson runner calls in the kernel after each cell (lib/notebook/kernel_agent.ts).
+/**
+ * What the lesson runner calls in the kernel after each cell (lib/notebook/kernel_agent.ts):
+ * tf.memory() after the collection the kernel makes when it goes idle after a cell, under the
+ * same rule (collect when the cell registered a tensor), without its rate limit. A cell that made
+ * no tensor is not followed by a full GC of the kernel's heap (~110 MB with TypeScript's program,
+ * 0.1-0.2 s), so a tensor it dropped counts until the next collection: the record can only err
+ * high, never hide a tensor that is held.
+ */
 hook.memory = async () => {
-  const m = await freeUnused();
+  const m = !enabled || stats.registered > 0 ? await freeUnused() : tf.memory();
   return { numTensors: m.numTensors, numBytes: m.numBytes };
 };
 

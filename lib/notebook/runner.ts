@@ -284,27 +284,50 @@ export async function startKernelFor(file: string): Promise<TslabKernel> {
 }
 
 /**
- * Run notebooks one after the other, each in its own fresh kernel; the next
- * one's kernel starts (startKernelFor) while the current one runs. Stops at
- * the first failure (its NotebookError is thrown); `onResult` sees each result.
+ * Run notebooks, each in its own fresh kernel, `jobs` at a time (default 1),
+ * results in the order of `files`. While they run, the kernel of the next
+ * notebook in line starts and reads its imports' declarations (startKernelFor).
+ * After the first failure no further notebook starts; those running finish, then
+ * its NotebookError is thrown. `onStart` and `onResult` see each notebook.
  */
-export async function runNotebooks(files: string[], opts: RunOptions, onResult?: (r: RunResult) => void): Promise<RunResult[]> {
+export async function runNotebooks(
+  files: string[],
+  opts: RunOptions & { jobs?: number; onStart?: (file: string) => void },
+  onResult?: (r: RunResult) => void,
+): Promise<RunResult[]> {
+  const jobs = Math.max(1, Math.min(Math.floor(opts.jobs ?? 1), files.length));
   const results: RunResult[] = [];
-  let next: Promise<TslabKernel> | null = files.length ? startKernelFor(files[0]) : null;
-  try {
-    for (const [i, file] of files.entries()) {
-      const kernel = next!;
-      next = i + 1 < files.length ? startKernelFor(files[i + 1]) : null;
-      // Keep an early failure of the next kernel for when it is used.
-      next?.catch(() => {});
-      const r = await runNotebook(file, { ...opts, kernel });
-      results.push(r);
-      onResult?.(r);
+  let nextIndex = 0;
+  let failure: { error: unknown } | null = null;
+  /** The kernel started early for files[nextIndex], the next one in line. */
+  let early: Promise<TslabKernel> | null = null;
+  const take = (): { file: string; kernel: Promise<TslabKernel> } | null => {
+    if (failure || nextIndex >= files.length) return null;
+    const file = files[nextIndex++];
+    const kernel = early ?? startKernelFor(file);
+    early = nextIndex < files.length ? startKernelFor(files[nextIndex]) : null;
+    early?.catch(() => {}); // a failed start is reported to the notebook that takes it
+    return { file, kernel };
+  };
+  const worker = async () => {
+    for (let job = take(); job; job = take()) {
+      opts.onStart?.(job.file);
+      try {
+        const r = await runNotebook(job.file, { ...opts, kernel: job.kernel });
+        results.push(r);
+        onResult?.(r);
+      } catch (e) {
+        failure ??= { error: e };
+      }
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs }, worker));
   } finally {
-    if (next) await next.then((k) => k.shutdown()).catch(() => {});
+    if (early) await (early as Promise<TslabKernel>).then((k) => k.shutdown()).catch(() => {});
   }
-  return results;
+  if (failure) throw (failure as { error: unknown }).error;
+  return results.sort((x, y) => files.indexOf(x.notebook) - files.indexOf(y.notebook));
 }
 
 /** A folder of the package (lessons, notebooks), next to lib/ and dist/. */
