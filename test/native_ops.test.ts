@@ -119,6 +119,45 @@ test('Linear (2-D and 3-D input, with and without bias): native matches the plai
   );
 });
 
+test('Linear: parameter gradients from one kernel (frozen weight or bias, a shared layer) and second order match the plain kernels', async () => {
+  // a layer used twice (its gradients add up) and frozen parameters (the fused kernel skips or drops one)
+  const twice = (freeze: 'weight' | 'bias' | null): Run => () => {
+    hl.manualSeed(5);
+    const m = new hl.Linear(6, 6);
+    if (freeze) m[freeze]!.requiresGrad = false;
+    const x = normal(1, [4, 6]);
+    const loss = hl.backward(() => tf.sum(tf.mul(m.forward(tf.relu(m.forward(x))), normal(2, [4, 6]))));
+    const grads = m.parameters().filter((p) => p.requiresGrad).map((p) => p.grad!.clone());
+    x.dispose();
+    m.dispose();
+    return [tf.scalar(loss), ...grads];
+  };
+  await compareBackends('Linear used twice', 'HyperlabLinearGrad', twice(null));
+  await compareBackends('Linear used twice, frozen weight', 'HyperlabLinearGrad', twice('weight'));
+  await compareBackends('Linear used twice, frozen bias', 'HyperlabLinearGrad', twice('bias'));
+  // second order through the weight gradient: d/dw sum((d/dw sum(linear(x; w, b)^2))^2)
+  await compareBackends('Linear second order', 'HyperlabLinear', () => {
+    const [x, w, b] = [normal(1, [5, 4]), normal(2, [3, 4]), normal(3, [3])];
+    const inner = (v: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(tf.square(hl.F.linear(x, u, b))))(v);
+    const gg = tf.grad((v: tf.Tensor) => tf.sum(tf.square(inner(v))))(w);
+    tf.dispose([x, w, b]);
+    return [gg];
+  });
+});
+
+test('ReLU (zeros in the input) matches the plain kernels; its second-order gradient is right', async () => {
+  await compareBackends('ReLU', 'HyperlabRelu', moduleRun(() => new hl.ReLU(), [3, 4, 5]));
+  await compareBackends('ReLU with zeros', 'HyperlabReluGrad', moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]));
+  if (!withNative) return;
+  // d/dx sum((d/dx sum(relu(x) * x))^2) = d/dx sum((2 relu(x))^2) = 8 relu(x)
+  await hl.useBackend('wasm');
+  const values = new hl.Generator(4).normalArray(17);
+  const x = tf.tensor(values);
+  const gg = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(u), u)))(v))))(x);
+  assertClose(gg, Array.from(values, (v) => 8 * Math.max(v, 0)), TOL, 'ReLU second order');
+  tf.dispose([x, gg]);
+});
+
 test('crossEntropyLoss on class indices (mean, sum, int32 targets): loss and gradient match the plain kernels', async () => {
   const ceRun =
     (M: number, C: number, opts: { reduction?: 'mean' | 'sum'; int?: boolean }): Run =>

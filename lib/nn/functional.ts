@@ -10,7 +10,7 @@
  */
 import { tf } from '../engine/tf';
 import { noGrad } from '../engine/autograd';
-import { leakyReluNative, linearNative, nativeOpsActive, preluNative } from '../engine/native';
+import { leakyReluNative, linearNative, nativeOpsActive, preluNative, reluNative } from '../engine/native';
 
 export { conv1d, conv2d, convTranspose1d, convTranspose2d } from './conv';
 export type { ConvOptions, ConvTransposeOptions } from './conv';
@@ -47,6 +47,7 @@ export function linear(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null =
 }
 
 export function relu(x: tf.Tensor): tf.Tensor {
+  if (useNative(x)) return reluNative(x); // one native kernel each way (lib/engine/native/activations.ts)
   return tf.relu(x);
 }
 

@@ -162,6 +162,9 @@ export interface NativeAddon {
     weightDecay: number,
     flags: number,
   ): void;
+  relu(heap: ArrayBuffer, xOff: number, yOff: number, n: number): void;
+  reluGrad(heap: ArrayBuffer, dyOff: number, yOff: number, dxOff: number, n: number): void;
+  linearGrad(heap: ArrayBuffer, dyOff: number, xOff: number, dwOff: number, dbOff: number, M: number, N: number, K: number): void;
   info(): { config: string; corename: string; threads: number };
   setThreads(n: number): void;
 }
@@ -190,6 +193,9 @@ const ADDON_FUNCTIONS = [
   'mse',
   'mseGrad',
   'sgd',
+  'relu',
+  'reluGrad',
+  'linearGrad',
   'info',
   'setThreads',
 ];

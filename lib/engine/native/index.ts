@@ -9,7 +9,7 @@ export { nativeOpsActive } from './wasm';
 export { linearNative } from './linear';
 export { conv2dNCHW, convTranspose2dNCHW } from './conv';
 export type { ConvGeometry } from './conv';
-export { leakyReluNative } from './activations';
+export { leakyReluNative, reluNative } from './activations';
 export { batchNormTrainNative } from './batchnorm';
 export { lstmSequenceNative } from './lstm';
 export { crossEntropyNative, mseNative } from './losses';

@@ -16,8 +16,14 @@
 //   sgd(heap, pOff, gOff, bufOff, pOut, bufOut, n, lr, momentum, dampening, weightDecay, flags)
 //     torch.optim.SGD's update of one parameter (flags: 1 nesterov, 2 maximize; bufOff -1: the first
 //     step with momentum, the buffer starts as the gradient; bufOut -1 without momentum).
+//   relu(heap, xOff, yOff, n)                      y = x > 0 ? x : 0 (NaN stays NaN, as PyTorch)
+//   reluGrad(heap, dyOff, yOff, dxOff, n)          dx = y <= 0 ? 0 : dy, from the output y (PyTorch's threshold_backward)
+//   linearGrad(heap, dyOff, xOff, dwOff, dbOff, M, N, K)
+//     the parameter gradients of y[M,N] = x[M,K] W^T + b in one call: dW[N,K] = dy^T x (sgemm) and
+//     db[N] = the column sums of dy (in double); dwOff or dbOff -1: not wanted.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -265,6 +271,68 @@ Napi::Value Sgd(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// ---- ReLU and Linear's parameter gradients ---------------------------------------------------
+
+HYPERLAB_SMALL_CLONES void ReluLoop(const float* __restrict x, float* __restrict y, int64_t n) {
+  for (int64_t k = 0; k < n; k++) {
+    const float v = x[k];
+    y[k] = v <= 0.0f ? 0.0f : v;  // NaN compares false: stays NaN
+  }
+}
+
+HYPERLAB_SMALL_CLONES void ReluGradLoop(const float* __restrict dy, const float* __restrict y, float* __restrict dx, int64_t n) {
+  for (int64_t k = 0; k < n; k++) dx[k] = y[k] <= 0.0f ? 0.0f : dy[k];
+}
+
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  CheckArgs(info, 4, "relu");
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 3);
+  CheckSize(info, n, "relu");
+  ReluLoop(Floats(info, heap, Int(info, 1), n, "x"), Floats(info, heap, Int(info, 2), n, "y"), n);
+  return info.Env().Undefined();
+}
+
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  CheckArgs(info, 5, "reluGrad");
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 4);
+  CheckSize(info, n, "reluGrad");
+  ReluGradLoop(Floats(info, heap, Int(info, 1), n, "dy"), Floats(info, heap, Int(info, 2), n, "y"), Floats(info, heap, Int(info, 3), n, "dx"),
+               n);
+  return info.Env().Undefined();
+}
+
+// acc[c] += row[c] for every row of dy[M,N] (rows in order: contiguous reads, vectorized over c)
+HYPERLAB_SMALL_CLONES void AddRowD(const float* __restrict row, double* __restrict acc, int64_t n) {
+  for (int64_t c = 0; c < n; c++) acc[c] += row[c];
+}
+
+Napi::Value LinearGrad(const Napi::CallbackInfo& info) {
+  CheckArgs(info, 8, "linearGrad");
+  const Heap heap = GetHeap(info);
+  const int64_t M = Int(info, 5), N = Int(info, 6), K = Int(info, 7);
+  CheckSize(info, M, "linearGrad");
+  CheckSize(info, N, "linearGrad");
+  CheckSize(info, K, "linearGrad");
+  CheckSize(info, M * N, "linearGrad");
+  CheckSize(info, N * K, "linearGrad");
+  const float* dy = Floats(info, heap, Int(info, 1), M * N, "dy");
+  float* dw = OptionalFloats(info, heap, Int(info, 3), N * K, "dweight");
+  float* db = OptionalFloats(info, heap, Int(info, 4), N, "dbias");
+  if (dw) {
+    const float* x = Floats(info, heap, Int(info, 2), M * K, "x");
+    if (M == 0) std::fill(dw, dw + N * K, 0.0f);
+    else Product(true, false, int(N), int(K), int(M), dy, x, dw);
+  }
+  if (db) {
+    std::vector<double> acc(N, 0.0);
+    for (int64_t m = 0; m < M; m++) AddRowD(dy + m * N, acc.data(), N);
+    for (int64_t c = 0; c < N; c++) db[c] = static_cast<float>(acc[c]);
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterSmall(Napi::Env env, Napi::Object exports) {
@@ -275,6 +343,9 @@ void RegisterSmall(Napi::Env env, Napi::Object exports) {
   exports.Set("mse", Napi::Function::New(env, Mse));
   exports.Set("mseGrad", Napi::Function::New(env, MseGrad));
   exports.Set("sgd", Napi::Function::New(env, Sgd));
+  exports.Set("relu", Napi::Function::New(env, Relu));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("linearGrad", Napi::Function::New(env, LinearGrad));
 }
 
 }  // namespace hyperlab
