@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'datasets/', 'lib/engine/native/build/', 'lessons/', 'notebooks/', 'runs/', 'sweeps/'] },
+  { ignores: ['dist/', 'node_modules/', 'datasets/', 'lib/engine/native/build/', 'lab/build/', 'lessons/', 'notebooks/', 'runs/', 'sweeps/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -44,5 +44,10 @@ export default tseslint.config(
       globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // The JupyterLab app's browser entry (an ES module that webpack bundles).
+    files: ['lab/index.js'],
+    languageOptions: { sourceType: 'module', globals: { window: 'readonly', console: 'readonly' } },
   },
 );

@@ -20,7 +20,8 @@ test('sweep --param and --range parse values and reject malformed ones with an e
 test('hyperlab --help lists every subcommand', () => {
   const r = spawnSync(process.execPath, [cli, '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
-  for (const c of ['train', 'summary', 'device', 'predict', 'report', 'export', 'sweep', 'lessons']) assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`), c);
+  for (const c of ['train', 'summary', 'device', 'predict', 'report', 'export', 'sweep', 'worker', 'lessons'])
+    assert.match(r.stdout, new RegExp(`\\n  ${c}\\b`), c);
 });
 
 test('an unknown subcommand or a missing file is one clear line and a non-zero exit', () => {

@@ -12,6 +12,7 @@ import { registerReport } from './report';
 import { registerExport } from './export';
 import { registerLessons } from './lessons';
 import { registerSweep } from './sweep';
+import { registerWorker } from './worker';
 import { registerImportXanesnet } from './import_xanesnet';
 
 export function makeProgram(): Command {
@@ -27,6 +28,7 @@ export function makeProgram(): Command {
   registerReport(program);
   registerExport(program);
   registerSweep(program);
+  registerWorker(program);
   registerImportXanesnet(program);
   registerLessons(program);
   return program;

@@ -4,10 +4,11 @@
  *     hl.show(hl.lossCurves(history));
  *     await trainer.fit(loader, { epochs: 20 });   // with callbacks: [new hl.LivePlot()]
  *
- * Each figure is sent as text/html (a <div> and a <script>, see plotly_html.ts).
- * That renders in JupyterLab, classic Notebook and nbconvert's HTML, offline:
- * plotly.js is sent once per kernel session, as its own output, the first time
- * a figure is shown.
+ * Each figure is one output carrying text/html (a <div> and a <script>, see
+ * plotly_html.ts) and application/vnd.plotly.v1+json (see mime_bundle.ts), so
+ * JupyterLab, classic Notebook, VS Code and nbconvert's HTML each draw it once,
+ * offline: plotly.js is sent once per kernel session, as its own output, the
+ * first time a figure is shown.
  *
  * Outside a notebook kernel (a script, a test, the CLI) there is nowhere to
  * draw: `show` prints a one-line note instead and `LivePlot` does nothing.
@@ -17,6 +18,7 @@ import type { Display } from 'tslab';
 import { Callback, Logs } from '../train/callback';
 import { Figure } from '../plot/figure';
 import { lossCurves, LossCurvesOptions } from '../plot/loss_curves';
+import { BundleDisplay, figureBundle } from './mime_bundle';
 import { figureHtml, figurePage, FigureHtmlOptions, plotlyLibraryHtml } from './plotly_html';
 
 interface TslabApi {
@@ -59,7 +61,7 @@ export function show(figure: Figure, opts: FigureHtmlOptions = {}): void {
     return;
   }
   loadPlotly();
-  kernel.display.html(figureHtml(figure, opts));
+  new BundleDisplay((html) => kernel.display.html(html)).show(figureBundle(figure, opts));
 }
 
 /** Write figures to a self-contained HTML page (opens offline in any browser). */
@@ -84,10 +86,14 @@ export interface LivePlotOptions extends LossCurvesOptions, FigureHtmlOptions {
  * A Trainer callback that draws the loss curves in one notebook output and
  * redraws that same output after each epoch (Jupyter's update_display_data),
  * so the chart grows in place while `fit` runs, instead of one chart per epoch.
+ *
+ * While training, the redraws are HTML only: jupyterlab-plotly keeps the first
+ * figure it drew in an output and ignores updates to it (plotly.py issue 3053),
+ * whereas an HTML output is redrawn by every client. The final drawing, the one
+ * saved in the notebook, is the full bundle (mime_bundle.ts).
  */
 export class LivePlot extends Callback {
-  private display: Display | null = null;
-  private drawnEpochs = 0;
+  private display: BundleDisplay | null = null;
 
   constructor(readonly options: LivePlotOptions = {}) {
     super();
@@ -97,26 +103,26 @@ export class LivePlot extends Callback {
     const kernel = tslab();
     if (!kernel) return; // Not in a notebook: the progress bar is the feedback.
     loadPlotly();
-    this.display = kernel.newDisplay();
-    this.drawnEpochs = 0;
-    this.display.html(`<div class="hyperlab-plot-waiting">LivePlot: waiting for the first epoch...</div>`);
+    const tslabDisplay: Display = kernel.newDisplay();
+    this.display = new BundleDisplay((html) => tslabDisplay.html(html));
+    this.display.show({ 'text/html': `<div class="hyperlab-plot-waiting">LivePlot: waiting for the first epoch...</div>` });
   }
 
   onEpochEnd(epoch: number, _logs: Logs): void {
     const every = this.options.every ?? 1;
     const last = epoch + 1 >= this.trainer.targetEpochs;
-    if (this.display && ((epoch + 1) % every === 0 || last)) this.draw();
+    // The last epoch is drawn by onTrainEnd.
+    if (this.display && !last && (epoch + 1) % every === 0) this.draw(false);
   }
 
   onTrainEnd(): void {
-    // Draw the final state (also when early stopping ended the run between redraws).
-    if (this.display && this.trainer.history.epoch.length > this.drawnEpochs) this.draw();
+    // The final state, as the full bundle (also when early stopping ended the run between redraws).
+    if (this.display && this.trainer.history.epoch.length > 0) this.draw(true);
     this.display = null;
   }
 
-  private draw(): void {
+  private draw(final: boolean): void {
     const figure = lossCurves(this.trainer.history, { title: 'Training', ...this.options });
-    this.display!.html(figureHtml(figure, this.options));
-    this.drawnEpochs = this.trainer.history.epoch.length;
+    this.display!.show(final ? figureBundle(figure, this.options) : { 'text/html': figureHtml(figure, this.options) });
   }
 }

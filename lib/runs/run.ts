@@ -83,6 +83,11 @@ export interface RunOptions {
   restart?: boolean;
   /** Resume from checkpoints/best instead of checkpoints/last (the way out when last is damaged: `--resume-from best`). */
   resumeFrom?: 'last' | 'best';
+  /**
+   * Seconds between checkpoint writes (default CHECKPOINT_INTERVAL_S; 0: after every epoch). A queue
+   * worker on machines that may vanish mid-trial sets it lower (`hyperlab worker --checkpoint-interval`).
+   */
+  checkpointInterval?: number;
 }
 
 export interface RunResult {
@@ -382,7 +387,8 @@ function runCallbacks(spec: RunSpec, runDir: string, opts: RunOptions): Callback
   if (spec.train.earlyStopping) callbacks.push(new EarlyStopping(spec.train.earlyStopping));
   callbacks.push(new CSVLogger(path.join(runDir, 'metrics.csv'), { overwrite: true })); // the run's own file
   if (spec.train.tensorboard) callbacks.push(new TensorBoardLogger(path.join(runDir, 'tensorboard')));
-  callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss', interval: CHECKPOINT_INTERVAL_S }));
+  const interval = opts.checkpointInterval ?? CHECKPOINT_INTERVAL_S;
+  callbacks.push(new ModelCheckpoint(path.join(runDir, 'checkpoints'), { monitor: 'val_loss', interval }));
   callbacks.push(new InterruptHandler());
   callbacks.push(...(opts.callbacks ?? []));
   return callbacks;

@@ -37,7 +37,7 @@ import { parseRunFile, RunFileError } from '../config/validate';
 import { toRunSpec } from '../config/runspec';
 import { writeTable, ColumnInput } from '../data/table';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomic';
-import { RunTrial, runFileTrial, TrialMessage } from './sweep_worker';
+import { RunTrial, runFileTrial, TrialMessage, TrialRun, TrialProgress, TrialErrorKind } from './sweep_worker';
 
 export type { RunTrial } from './sweep_worker';
 
@@ -383,15 +383,50 @@ async function runInProcess(trial: SweepTrial, run: RunTrial): Promise<Record<st
   return cleanMetrics(metrics, 'runTrial');
 }
 
-/** Fork the worker script for one trial; resolve to its metrics, reject with its error. Output goes to logFile. */
-function runInWorker(trial: SweepTrial, script: string, logFile: string, timeoutS: number | undefined): Promise<Record<string, number>> {
+export interface ForkTrialOptions {
+  /** Kill the trial after this many seconds. */
+  timeoutS?: number;
+  /** Extra environment variables for the trial's process. */
+  env?: Record<string, string>;
+  /** Called once the process is started (its pid). */
+  onStart?: (pid: number) => void;
+  /** Called with each progress message (the full trainer sends one per epoch). */
+  onProgress?: (p: TrialProgress) => void;
+  /** Start the process in its own process group: a terminal's Ctrl-C reaches only the parent, which decides. */
+  detached?: boolean;
+}
+
+/** A failed trial: its message, and `kind` when the trial reported a failure no retry can mend (a NaN loss, a bad run file). */
+export class TrialFailure extends Error {
+  constructor(
+    message: string,
+    readonly kind: TrialErrorKind | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Fork the worker script for one trial (output to logFile); resolve to its metrics (and its run,
+ * from the full trainer), reject with a TrialFailure: its error, a crash, a timeout.
+ */
+export function forkTrial(
+  runFile: string,
+  script: string,
+  logFile: string,
+  o: ForkTrialOptions = {},
+): Promise<{ metrics: Record<string, number>; run?: TrialRun }> {
   return new Promise((resolve, reject) => {
-    const log = fs.openSync(logFile, 'w');
-    const child = fork(script, [trial.runFile], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, HYPERLAB_SWEEP_TRIAL: String(trial.trial) } });
+    const log = fs.openSync(logFile, 'a');
+    const child = fork(script, [runFile], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, ...o.env }, detached: o.detached });
+    if (child.pid !== undefined) o.onStart?.(child.pid);
     let message: TrialMessage | null = null;
     let timedOut = false;
-    const timer = timeoutS ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), timeoutS * 1000) : null;
-    child.on('message', (m) => (message = m as TrialMessage));
+    const timer = o.timeoutS ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), o.timeoutS * 1000) : null;
+    child.on('message', (m: TrialMessage) => {
+      if ('progress' in m) o.onProgress?.(m.progress);
+      else message = m;
+    });
     const finish = (err: Error | null, code: number | null, signal: string | null) => {
       if (timer) clearTimeout(timer);
       fs.closeSync(log);
@@ -400,21 +435,28 @@ function runInWorker(trial: SweepTrial, script: string, logFile: string, timeout
         return text ? ` (last output: ${text})` : '';
       };
       const msg = message as TrialMessage | null;
-      if (err) reject(new Error(`could not start the worker ${script}: ${err.message}`));
-      else if (timedOut) reject(new Error(`timed out after ${timeoutS} s; the worker was killed`));
-      else if (msg && 'error' in msg) reject(new Error(msg.error));
+      if (err) reject(new TrialFailure(`could not start the worker ${script}: ${err.message}`, null));
+      else if (timedOut) reject(new TrialFailure(`timed out after ${o.timeoutS} s; the worker was killed`, null));
+      else if (msg && 'error' in msg) reject(new TrialFailure(msg.error, msg.kind ?? null));
       else if (msg && 'metrics' in msg && code === 0) {
         try {
-          resolve(cleanMetrics(msg.metrics, 'worker'));
+          resolve({ metrics: cleanMetrics(msg.metrics, 'worker'), run: msg.run });
         } catch (e) {
-          reject(e);
+          reject(new TrialFailure((e as Error).message, null));
         }
-      } else reject(new Error(`the worker exited with ${signal ? `signal ${signal}` : `code ${code}`} without reporting metrics${tail()}`));
+      } else reject(new TrialFailure(`the worker exited with ${signal ? `signal ${signal}` : `code ${code}`} without reporting metrics${tail()}`, null));
     };
     let done = false;
     child.on('error', (e) => !done && ((done = true), finish(e, null, null)));
     child.on('exit', (code, signal) => !done && ((done = true), finish(null, code, signal)));
   });
+}
+
+/** One trial of the local pool in its own process (a fresh log file each time). */
+async function runInWorker(trial: SweepTrial, script: string, logFile: string, timeoutS: number | undefined): Promise<Record<string, number>> {
+  fs.rmSync(logFile, { force: true });
+  const env = { HYPERLAB_SWEEP_TRIAL: String(trial.trial) };
+  return (await forkTrial(trial.runFile, script, logFile, { timeoutS, env })).metrics;
 }
 
 /** The default worker script: dist/lib/runs/sweep_worker.js next to this file. */
@@ -426,7 +468,7 @@ export function defaultWorkerScript(): string {
  * The sweep's folder: sweep.json (the plan), trials/ (one run file per trial) and logs/. A folder
  * holding another sweep is refused: its runs would mix with these (trial names would resume other settings).
  */
-function writeSweepFolder(plan: ReturnType<typeof planSweep>, o: SweepOptions): void {
+export function writeSweepFolder(plan: ReturnType<typeof planSweep>, o: Pick<SweepOptions, 'base' | 'seed'>): void {
   const planFile = path.join(plan.dir, 'sweep.json');
   const record = { base: path.resolve(o.base), method: plan.method, seed: o.seed ?? 0, trials: plan.trials.map((t) => ({ name: t.name, values: t.values })) };
   if (fs.existsSync(planFile)) {

@@ -14,131 +14,33 @@
  */
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { ARTIFACTS, browserMissing, CHROMIUM, CHROMIUM_FLAGS, freePort, registerKernel, sleep, startServer, stopServer, workspace } from './jupyter';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..'); // dist/test/e2e -> the repository
 const LESSON = '00_hello.ipynb';
-const ARTIFACTS = path.join(ROOT, 'test', 'e2e', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const PYTHON = '/usr/bin/python3';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Why this machine cannot run the test, or null. */
 function missing(): string | null {
   if (spawnSync('jupyter', ['notebook', '--version'], { encoding: 'utf8' }).status !== 0) {
     return 'jupyter notebook is not installed (Debian: apt-get install jupyter-notebook; or run scripts/notebook-setup.sh)';
   }
-  if (!fs.existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm install)';
-  }
-  return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A copy of the lesson in a temp folder whose node_modules is the repository's (so `import 'hyperlab'` works there). */
-function workspace(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hyperlab-e2e-'));
-  fs.mkdirSync(path.join(dir, 'lessons'));
-  fs.copyFileSync(path.join(ROOT, 'lessons', LESSON), path.join(dir, 'lessons', LESSON));
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  return dir;
-}
-
-/** Register the tslab kernel under dir/jupyter (not the user's own Jupyter folders). */
-function registerKernel(dir: string): NodeJS.ProcessEnv {
-  const prefix = path.join(dir, 'jupyter');
-  const tslab = path.join(ROOT, 'node_modules', '.bin', 'tslab');
-  const r = spawnSync(
-    process.execPath,
-    [path.join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab'), 'install', `--python=${PYTHON}`, `--binary=${tslab}`, `--prefix=${prefix}`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  assert.equal(r.status, 0, `registering the tslab kernel failed:\n${r.stdout}${r.stderr}`);
-  return {
-    ...process.env,
-    JUPYTER_PATH: path.join(prefix, 'share', 'jupyter'),
-    JUPYTER_CONFIG_DIR: path.join(dir, 'config'),
-    JUPYTER_DATA_DIR: path.join(dir, 'data'),
-    JUPYTER_RUNTIME_DIR: path.join(dir, 'runtime'),
-    IPYTHONDIR: path.join(dir, 'ipython'),
-  };
-}
-
-async function startJupyter(dir: string, env: NodeJS.ProcessEnv, port: number, token: string): Promise<{ server: ChildProcess; log: () => string }> {
-  const args = ['notebook', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--NotebookApp.token=${token}`, `--notebook-dir=${dir}`];
-  if (process.getuid?.() === 0) args.push('--allow-root');
-  // Its own process group, so stopping it also stops the kernels it started.
-  const server = spawn('jupyter', args, { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  server.stdout!.on('data', (b) => (output += b));
-  server.stderr!.on('data', (b) => (output += b));
-  const deadline = Date.now() + 60000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) break;
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/api/kernelspecs?token=${token}`);
-      if (r.ok) {
-        const specs = (await r.json()) as { kernelspecs: Record<string, unknown> };
-        assert.ok(specs.kernelspecs.tslab, `the server does not list the tslab kernel: ${Object.keys(specs.kernelspecs)}`);
-        return { server, log: () => output };
-      }
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  stopJupyter(server);
-  throw new Error(`jupyter notebook did not start on 127.0.0.1:${port}:\n${output}`);
-}
-
-function stopJupyter(server: ChildProcess): void {
-  if (server.exitCode !== null || !server.pid) return;
-  try {
-    process.kill(-server.pid, 'SIGTERM');
-  } catch {
-    server.kill('SIGTERM');
-  }
+  return browserMissing();
 }
 
 const why = missing();
 
 test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', { skip: why ?? false, timeout: 240000 }, async () => {
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
-  const dir = workspace();
+  const dir = workspace(LESSON);
   const env = registerKernel(dir);
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
-  const { server, log } = await startJupyter(dir, env, port, token);
+  const args = ['notebook', '--no-browser', '--ip=127.0.0.1', `--port=${port}`, '--port-retries=0', `--NotebookApp.token=${token}`, `--notebook-dir=${dir}`];
+  if (process.getuid?.() === 0) args.push('--allow-root');
+  const { process: server, log } = await startServer('jupyter', args, dir, env, port, token);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
   try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
@@ -209,7 +111,7 @@ test('browser: a lesson runs in Jupyter Notebook and its plotly charts render', 
     throw e;
   } finally {
     await browser.close();
-    stopJupyter(server);
+    stopServer(server);
     await sleep(500);
     fs.rmSync(dir, { recursive: true, force: true });
   }

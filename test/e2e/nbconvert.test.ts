@@ -49,6 +49,9 @@ test('nbconvert HTML of an executed lesson shows its plotly charts, offline', as
     await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2, null, { timeout: 60000 });
     const traces = await page.evaluate(() => document.querySelectorAll('.js-plotly-plot .scatterlayer .trace').length);
     assert.ok(traces >= 3, `the charts have their curves (${traces} traces)`);
+    // Each output carries its chart as HTML and as plotly JSON (lib/notebook/mime_bundle.ts): nbconvert draws it once.
+    const charts = await page.evaluate(() => document.querySelectorAll('.js-plotly-plot').length);
+    assert.equal(charts, 2, 'the ReLU chart and the training curve, each once');
   } finally {
     await browser.close();
   }
