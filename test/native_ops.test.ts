@@ -121,17 +121,22 @@ test('Linear (2-D and 3-D input, with and without bias): native matches the plai
 
 test('Linear: parameter gradients from one kernel (frozen weight or bias, a shared layer) and second order match the plain kernels', async () => {
   // a layer used twice (its gradients add up) and frozen parameters (the fused kernel skips or drops one)
-  const twice = (freeze: 'weight' | 'bias' | null): Run => () => {
-    hl.manualSeed(5);
-    const m = new hl.Linear(6, 6);
-    if (freeze) m[freeze]!.requiresGrad = false;
-    const x = normal(1, [4, 6]);
-    const loss = hl.backward(() => tf.sum(tf.mul(m.forward(tf.relu(m.forward(x))), normal(2, [4, 6]))));
-    const grads = m.parameters().filter((p) => p.requiresGrad).map((p) => p.grad!.clone());
-    x.dispose();
-    m.dispose();
-    return [tf.scalar(loss), ...grads];
-  };
+  const twice =
+    (freeze: 'weight' | 'bias' | null): Run =>
+    () => {
+      hl.manualSeed(5);
+      const m = new hl.Linear(6, 6);
+      if (freeze) m[freeze]!.requiresGrad = false;
+      const x = normal(1, [4, 6]);
+      const loss = hl.backward(() => tf.sum(tf.mul(m.forward(tf.relu(m.forward(x))), normal(2, [4, 6]))));
+      const grads = m
+        .parameters()
+        .filter((p) => p.requiresGrad)
+        .map((p) => p.grad!.clone());
+      x.dispose();
+      m.dispose();
+      return [tf.scalar(loss), ...grads];
+    };
   await compareBackends('Linear used twice', 'HyperlabLinearGrad', twice(null));
   await compareBackends('Linear used twice, frozen weight', 'HyperlabLinearGrad', twice('weight'));
   await compareBackends('Linear used twice, frozen bias', 'HyperlabLinearGrad', twice('bias'));
@@ -146,15 +151,28 @@ test('Linear: parameter gradients from one kernel (frozen weight or bias, a shar
 });
 
 test('ReLU (zeros in the input) matches the plain kernels; its second-order gradient is right', async () => {
-  await compareBackends('ReLU', 'HyperlabRelu', moduleRun(() => new hl.ReLU(), [3, 4, 5]));
-  await compareBackends('ReLU with zeros', 'HyperlabReluGrad', moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]));
+  await compareBackends(
+    'ReLU',
+    'HyperlabRelu',
+    moduleRun(() => new hl.ReLU(), [3, 4, 5]),
+  );
+  await compareBackends(
+    'ReLU with zeros',
+    'HyperlabReluGrad',
+    moduleRun(() => new hl.Sequential(new hl.ReLU(), new hl.ReLU()), [40]),
+  );
   if (!withNative) return;
   // d/dx sum((d/dx sum(relu(x) * x))^2) = d/dx sum((2 relu(x))^2) = 8 relu(x)
   await hl.useBackend('wasm');
   const values = new hl.Generator(4).normalArray(17);
   const x = tf.tensor(values);
   const gg = tf.grad((v: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(u), u)))(v))))(x);
-  assertClose(gg, Array.from(values, (v) => 8 * Math.max(v, 0)), TOL, 'ReLU second order');
+  assertClose(
+    gg,
+    Array.from(values, (v) => 8 * Math.max(v, 0)),
+    TOL,
+    'ReLU second order',
+  );
   tf.dispose([x, gg]);
 });
 
@@ -177,6 +195,35 @@ test('crossEntropyLoss on class indices (mean, sum, int32 targets): loss and gra
   await compareBackends('cross-entropy mean', 'HyperlabCrossEntropy', ceRun(64, 10, {}));
   await compareBackends('cross-entropy sum, int32 targets', 'HyperlabCrossEntropy', ceRun(7, 3, { reduction: 'sum', int: true }));
   await compareBackends('cross-entropy two classes, one row', 'HyperlabCrossEntropy', ceRun(1, 2, {}));
+});
+
+test('bceWithLogitsLoss (mean and sum, logits up to ±1000, target with a gradient) matches the plain kernels, second order too', async () => {
+  const bceRun =
+    (shape: number[], reduction: 'mean' | 'sum'): Run =>
+    () => {
+      const g = new hl.Generator(9);
+      const x = tf.tidy(() => tf.mul(normal(1, shape), tf.tensor([3, 50, 1000]).reshape([1, 3]))); // logits up to ±1000
+      const y = tf.tensor(
+        Array.from({ length: x.size }, () => (g.nextUint32() % 1000) / 999),
+        shape,
+      );
+      const loss = hl.bceWithLogitsLoss(x, y, { reduction });
+      const out = [loss, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => hl.bceWithLogitsLoss(a, b, { reduction }))([x, y])];
+      tf.dispose([x, y]);
+      return out;
+    };
+  await compareBackends('BCE with logits, mean', 'HyperlabBceWithLogits', bceRun([5, 3], 'mean'));
+  await compareBackends('BCE with logits, sum', 'HyperlabBceWithLogits', bceRun([2, 3], 'sum'));
+  // d/dx and d/dy of sum((d/dx loss)^2): through the gradient kernel's own gradient
+  const second: Run = () => {
+    const x = normal(3, [4, 3]);
+    const y = tf.tidy(() => tf.sigmoid(normal(4, [4, 3])));
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.grad((u: tf.Tensor) => hl.bceWithLogitsLoss(u, b))(a)));
+    const out = tf.grads(f)([x, y]);
+    tf.dispose([x, y]);
+    return out;
+  };
+  await compareBackends('BCE with logits, second order', 'HyperlabBceWithLogitsGrad', second);
 });
 
 test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kernels; its second-order gradient is right', async () => {
@@ -205,6 +252,17 @@ test('LeakyReLU (slopes 0.2 and 0.01, zeros in the input) matches the plain kern
     'LeakyReLU second order',
   );
   tf.dispose([x, gg]);
+});
+
+test('ReLU at NaN and zero matches PyTorch: NaN kept forward, gradient from the output (threshold_backward)', { skip: skipWithout.skip }, async () => {
+  await hl.useBackend('wasm');
+  // PyTorch 1.13: relu([nan, -1, 0, 2]) = [nan, 0, 0, 2]; with upstream gradient [1, 2, 3, 4], x.grad = [1, 0, 0, 4]
+  const x = tf.tensor([NaN, -1, 0, 2]);
+  const y = hl.F.relu(x);
+  const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(hl.F.relu(v), tf.tensor([1, 2, 3, 4]))))(x);
+  assert.deepEqual(Array.from(y.dataSync()), [NaN, 0, 0, 2]);
+  assert.deepEqual(Array.from(g.dataSync()), [1, 0, 0, 4]);
+  tf.dispose([x, y, g]);
 });
 
 test('PReLU (one slope, per channel on 2-D and 4-D input, zeros in the input) matches the plain kernels', async () => {
@@ -265,6 +323,9 @@ test('Conv2d: strides, padding (also same and asymmetric), dilation, bias, unbat
     ['k [2,5] stride 3 (unused trailing rows)', () => new hl.Conv2d(2, 3, [2, 5], { stride: 3 }), [2, 2, 10, 13]],
     ['1x1', () => new hl.Conv2d(5, 3, 1), [2, 5, 4, 4]],
     ['many small images (grouped sgemm)', () => new hl.Conv2d(4, 6, 3, { padding: 1 }), [40, 4, 3, 3]],
+    // rows of whole 8-float vectors run the direct (AVX2) forward: an odd number of vectors, O not a multiple of 4
+    ['direct: k3 dilation 2 p1, 5 channels, 3x8 outputs', () => new hl.Conv2d(3, 5, 3, { padding: 1, dilation: 2 }), [2, 3, 5, 10]],
+    ['direct: k4 s2 p1, 6 channels, 8x16 outputs, no bias', () => new hl.Conv2d(3, 6, 4, { stride: 2, padding: 1, bias: false }), [2, 3, 17, 32]],
     ['unbatched', () => new hl.Conv2d(3, 4, 3, { padding: 1 }), [3, 6, 6]],
   ];
   for (const [name, make, shape] of cases) await compareBackends(`Conv2d ${name}`, 'HyperlabConv2D', moduleRun(make, shape));
@@ -328,6 +389,11 @@ test('BatchNorm1d/2d in training: output, gradients and running statistics match
     'BatchNorm2d',
     'HyperlabBatchNormTrain',
     bnRun(() => new hl.BatchNorm2d(4), [3, 4, 5, 6]),
+  );
+  await compareBackends(
+    'BatchNorm2d running statistics (momentum 0.3)',
+    'HyperlabBatchNormRunningStats',
+    bnRun(() => new hl.BatchNorm2d(3, { momentum: 0.3 }), [4, 3, 2, 5], 3),
   );
   await compareBackends(
     'BatchNorm1d (N, C)',
@@ -439,12 +505,50 @@ test('SGD (momentum, dampening, Nesterov, weight decay, maximize) and Adam with 
     },
   ];
   const cases: [string, [string, Run]][] = [
-    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgd')],
+    ['SGD', optRun((ps) => new hl.SGD(ps, { lr: 0.05 }), 'HyperlabSgdInPlace')],
+    ['SGD momentum (in place after the first step)', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9 }), 'HyperlabSgdInPlace')],
     ['SGD momentum, dampening, weight decay', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), 'HyperlabSgd')],
     ['SGD Nesterov, maximize', optRun((ps) => new hl.SGD(ps, { lr: 0.01, momentum: 0.5, nesterov: true, maximize: true }), 'HyperlabSgd')],
     ['Adam, a late parameter', optRun((ps) => new hl.Adam(ps, { lr: 0.1 }), 'HyperlabAdam')],
   ];
   for (const [name, [kernel, run]] of cases) await compareBackends(name, kernel, run, { rtol: 1e-5, atol: 1e-6 });
+});
+
+test('SGD in place leaves a clone of a parameter (sharing its data) unchanged: that step takes the kernel path', skipWithout, async () => {
+  await hl.useBackend('wasm');
+  const p = param(1, [4, 3]);
+  const before = Array.from(p.dataSync());
+  const held = p.clone(); // shares the data (copy-free Identity): an update in place would change it
+  const opt = new hl.SGD([p], { lr: 0.5, momentum: 0.9 });
+  const inPlace = () => nativeOpCalls.HyperlabSgdInPlace ?? 0;
+  const step = () => {
+    opt.zeroGrad();
+    hl.backward(() => tf.sum(tf.square(p)));
+    opt.step();
+  };
+  const calls = inPlace();
+  step(); // shared data (and no momentum buffer yet): the kernel, whose new tensor p then holds alone
+  assert.equal(inPlace(), calls, 'updated in place although a clone shares the data');
+  const after1 = Array.from(p.dataSync());
+  const buffer = opt.snapshot(); // the momentum buffer shared by a clone: kernel path again
+  step();
+  assert.equal(inPlace(), calls, 'updated in place although a clone shares the momentum buffer');
+  const sd = buffer.stateDict();
+  const held1 = sd.state['0'].momentum_buffer as { data: number[] }; // after step 1: the gradient (p0 - p1) / lr
+  assertClose(
+    held1.data,
+    after1.map((v, i) => (before[i] - v) / 0.5),
+    TOL,
+    'the momentum buffer snapshot changed',
+  );
+  buffer.dispose();
+  step();
+  assert.equal(inPlace(), calls + 1, 'not in place once nothing shares the data');
+  assert.deepEqual(Array.from(held.dataSync()), before, 'the held clone changed');
+  held.dispose();
+  opt.zeroGrad();
+  opt.dispose();
+  p.dispose();
 });
 
 test('mseLoss (mean and sum, 1-D to 3-D, target with a gradient) matches the plain kernels', async () => {

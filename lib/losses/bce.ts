@@ -15,7 +15,8 @@
  * (1 + (pw - 1) y) sigmoid(x) - pw y, i.e. sigmoid(x) - y without pos_weight.
  */
 import { tf } from '../engine/tf';
-import { Reduction, asFloat, checkSameShape, reduce } from './common';
+import { bceWithLogitsNative, nativeOpsActive } from '../engine/native';
+import { Reduction, asFloat, checkSameShape, checkReduction, reduce } from './common';
 
 /** A per-element weight: a number, a list (broadcast over the last dimension) or a tensor. */
 export type WeightLike = number | number[] | tf.Tensor;
@@ -39,12 +40,17 @@ export function bceWithLogitsLoss(pred: tf.Tensor, target: tf.Tensor, options: B
   return tf.tidy(() => {
     const x = asFloat(pred);
     const y = asFloat(target);
+    const reduction = options.reduction ?? 'mean';
+    if (nativeOpsActive() && options.weight === undefined && options.posWeight === undefined && reduction !== 'none') {
+      // one kernel each way (lib/engine/native/bce.ts), the same formula
+      return bceWithLogitsNative(x, y, checkReduction(reduction, 'bceWithLogitsLoss') === 'mean');
+    }
     const softplusNegX = tf.softplus(tf.neg(x)); // -log sigmoid(x)
     // log_weight = 1 + (pw - 1) * y  (just 1 without pos_weight)
     const logWeight = options.posWeight === undefined ? null : tf.add(1, tf.mul(tf.sub(toTensor(options.posWeight), 1), y));
     let loss = tf.add(tf.mul(tf.sub(1, y), x), logWeight ? tf.mul(logWeight, softplusNegX) : softplusNegX);
     if (options.weight !== undefined) loss = tf.mul(loss, toTensor(options.weight));
-    return reduce(loss, options.reduction ?? 'mean', 'bceWithLogitsLoss');
+    return reduce(loss, reduction, 'bceWithLogitsLoss');
   });
 }
 

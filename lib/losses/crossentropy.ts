@@ -49,12 +49,19 @@ function sampleShape(pred: tf.Tensor): number[] {
   return pred.rank === 1 ? [] : [shape[0], ...shape.slice(2)];
 }
 
-/** Throw unless every index is a whole number in [0, C) or the ignore index; says which is not. */
-function checkIndices(target: tf.Tensor, numClasses: number, ignoreIndex: number): void {
+/**
+ * Throw unless every index is a whole number in [0, C) or the ignore index; says which is not.
+ * Returns whether any target is the ignore index.
+ */
+function checkIndices(target: tf.Tensor, numClasses: number, ignoreIndex: number): boolean {
   const values = target.dataSync();
+  let ignored = false;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === ignoreIndex) continue;
+    if (v === ignoreIndex) {
+      ignored = true;
+      continue;
+    }
     if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
       throw new Error(
         `${WHERE}: target[${i}] = ${v} is not a class index in 0..${numClasses - 1} ` +
@@ -62,6 +69,7 @@ function checkIndices(target: tf.Tensor, numClasses: number, ignoreIndex: number
       );
     }
   }
+  return ignored;
 }
 
 export function crossEntropyLoss(pred: tf.Tensor, target: tf.Tensor, options: CrossEntropyOptions = {}): tf.Tensor {
@@ -85,7 +93,7 @@ export function crossEntropyLoss(pred: tf.Tensor, target: tf.Tensor, options: Cr
     const n = options.weight instanceof tf.Tensor ? options.weight.size : options.weight.length;
     if (n !== numClasses) throw new Error(`${WHERE}: weight has ${n} entries but pred has ${numClasses} classes; give one weight per class`);
   }
-  if (!isProbabilities) checkIndices(target, numClasses, ignoreIndex);
+  const anyIgnored = !isProbabilities && checkIndices(target, numClasses, ignoreIndex);
   if (
     nativeOpsActive() &&
     pred.rank === 2 &&
@@ -94,7 +102,7 @@ export function crossEntropyLoss(pred: tf.Tensor, target: tf.Tensor, options: Cr
     reduction !== 'none' &&
     options.weight === undefined &&
     eps === 0 &&
-    !target.dataSync().includes(ignoreIndex)
+    !anyIgnored
   ) {
     // wasm with the native addon: this common case as one fused kernel (lib/engine/native/losses.ts)
     return tf.tidy(() => crossEntropyNative(pred, asFloat(target), reduction === 'mean'));

@@ -10,6 +10,7 @@
 import { tf } from '../engine/tf';
 import { Module } from '../nn/module';
 import { Linear } from '../nn/linear';
+import * as F from '../nn/functional';
 
 export class TwoLayerNet extends Module {
   readonly linear1: Linear;
@@ -22,7 +23,7 @@ export class TwoLayerNet extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.linear2.forward(tf.relu(this.linear1.forward(x)))); // clamp(min=0) is relu
+    return tf.tidy(() => this.linear2.forward(F.relu(this.linear1.forward(x)))); // clamp(min=0) is relu
   }
 }
 
@@ -37,6 +38,6 @@ export class SimpleNN extends Module {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.fc2.forward(tf.relu(this.fc1.forward(x))));
+    return tf.tidy(() => this.fc2.forward(F.relu(this.fc1.forward(x))));
   }
 }

@@ -22,7 +22,7 @@
  */
 import { tf } from '../engine/tf';
 import { noGrad } from '../engine/autograd';
-import { batchNormTrainNative, nativeOpsActive } from '../engine/native';
+import { batchNormRunningStatsNative, batchNormTrainNative, nativeOpsActive } from '../engine/native';
 import { Module } from './module';
 import { Parameter } from './parameter';
 
@@ -134,6 +134,17 @@ abstract class BatchNormNd extends Module {
       const count = tf.tidy(() => tf.add(this.getBuffer('num_batches_tracked'), tf.scalar(1, 'int32')));
       this.registerBuffer('num_batches_tracked', count);
       const [runningMean, runningVar] = tf.tidy(() => {
+        if (this.momentum !== null && nativeOpsActive() && mean.dtype === 'float32') {
+          // one native kernel for both (lib/engine/native/batchnorm.ts), the same formula
+          return batchNormRunningStatsNative(
+            this.getBuffer('running_mean'),
+            this.getBuffer('running_var'),
+            mean.reshape([this.numFeatures]),
+            biasedVar.reshape([this.numFeatures]),
+            this.momentum,
+            n / (n - 1),
+          );
+        }
         const m: tf.Tensor | number = this.momentum ?? tf.reciprocal(tf.cast(count, 'float32'));
         const blend = (running: tf.Tensor, batch: tf.Tensor) => tf.add(tf.mul(tf.sub(1, m), running), tf.mul(m, batch.reshape([this.numFeatures])));
         return [blend(this.getBuffer('running_mean'), mean), blend(this.getBuffer('running_var'), tf.mul(biasedVar, n / (n - 1)))];

@@ -18,7 +18,7 @@
 import { tf } from '../engine/tf';
 import { Parameter } from '../nn/parameter';
 import { Optimizer, ParamGroup, ParamsArg, ParamState } from './optimizer';
-import { nativeOpsActive, sgdStepsNative } from '../engine/native';
+import { nativeOpsActive, sgdStepsInPlaceNative, sgdStepsNative } from '../engine/native';
 
 export interface SGDOptions {
   /** Learning rate γ (PyTorch 2's default, 1e-3). */
@@ -72,12 +72,16 @@ export class SGD extends Optimizer<SGDOptions> {
       return;
     }
     const { lr, momentum, dampening, nesterov, weightDecay, maximize } = group;
+    const options = { lr, momentum, dampening, nesterov, weightDecay, maximize };
+    const buffer = (s: ParamState) => (s.momentum_buffer instanceof tf.Variable ? s.momentum_buffer : undefined);
+    const native = items.map(({ p, grad, state }) => ({ param: p, grad, momentumBuffer: buffer(state) }));
+    // in place (p.add_ in PyTorch) where no other tensor shares a parameter's or buffer's data
+    if (sgdStepsInPlaceNative(native, options)) {
+      if (momentum === 0) for (const { state } of items) if (!(state.momentum_buffer instanceof tf.Variable)) state.momentum_buffer = null;
+      return;
+    }
     tf.tidy(() => {
-      const buffer = (s: ParamState) => (s.momentum_buffer instanceof tf.Variable ? s.momentum_buffer : undefined);
-      const outs = sgdStepsNative(
-        items.map(({ p, grad, state }) => ({ param: p, grad, momentumBuffer: buffer(state) })),
-        { lr, momentum, dampening, nesterov, weightDecay, maximize },
-      );
+      const outs = sgdStepsNative(native, options);
       items.forEach(({ p, state }, i) => {
         const [theta, b] = outs[i];
         if (momentum !== 0) this.setState(state, 'momentum_buffer', b);

@@ -63,6 +63,18 @@ export interface NativeAddon {
     s: number,
     eps: number,
   ): void;
+  batchNormRunningStats(
+    heap: ArrayBuffer,
+    rmOff: number,
+    rvOff: number,
+    meanOff: number,
+    varOff: number,
+    rmOut: number,
+    rvOut: number,
+    c: number,
+    momentum: number,
+    unbias: number,
+  ): void;
   batchNormTrainGrad(
     heap: ArrayBuffer,
     dyOff: number,
@@ -148,6 +160,8 @@ export interface NativeAddon {
   normSumGrad(heap: ArrayBuffer, dyOff: number, offsets: number[], sizes: number[], outOffsets: number[], global: boolean, lambda: number): void;
   mse(heap: ArrayBuffer, predOff: number, targetOff: number, outOff: number, n: number, mean: boolean): void;
   mseGrad(heap: ArrayBuffer, dyOff: number, predOff: number, targetOff: number, dpredOff: number, n: number, mean: boolean): void;
+  bceWithLogits(heap: ArrayBuffer, predOff: number, targetOff: number, lossOff: number, n: number, mean: boolean): void;
+  bceWithLogitsGrad(heap: ArrayBuffer, dyOff: number, predOff: number, targetOff: number, dpredOff: number, n: number, mean: boolean): void;
   sgd(
     heap: ArrayBuffer,
     pOff: number,
@@ -179,6 +193,7 @@ const ADDON_FUNCTIONS = [
   'channelSum',
   'batchNormTrain',
   'batchNormTrainGrad',
+  'batchNormRunningStats',
   'lstmForward',
   'lstmBackward',
   'adam',
@@ -192,6 +207,8 @@ const ADDON_FUNCTIONS = [
   'normSumGrad',
   'mse',
   'mseGrad',
+  'bceWithLogits',
+  'bceWithLogitsGrad',
   'sgd',
   'relu',
   'reluGrad',

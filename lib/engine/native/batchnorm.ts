@@ -7,15 +7,18 @@
  *
  *     HyperlabBatchNormTrain      x [N, C, ...], weight [C], bias [C]  -> y, mean [C], var [C] (biased)
  *     HyperlabBatchNormTrainGrad  dy, x, mean, var, weight             -> dx, dweight, dbias
+ *     HyperlabBatchNormRunningStats  running_mean, running_var, mean, var -> the updated running_mean, running_var
  *
  * The statistics are outputs for the running averages; gradients flow through
- * y only (the layer updates its running statistics outside the tape).
+ * y only (the layer updates its running statistics outside the tape, in one
+ * kernel instead of ~12 small ones when the momentum is a number).
  */
 import { tf } from '../tf';
 import { addonFor, checkFloat32, heapOf, KernelArgs, offsetOf, registerWasmKernel, runKernel } from './wasm';
 
 const TRAIN = 'HyperlabBatchNormTrain';
 const TRAIN_GRAD = 'HyperlabBatchNormTrainGrad';
+const RUNNING = 'HyperlabBatchNormRunningStats';
 
 /** [N, C, S]: batch, channels, values per channel per example. */
 function sizes(shape: number[]): [number, number, number] {
@@ -63,6 +66,29 @@ function trainGradKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[
   return [dx, dw, db];
 }
 
+function runningStatsKernel({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const { runningMean, runningVar, mean, variance } = inputs as Record<string, tf.TensorInfo>;
+  checkFloat32(RUNNING, inputs);
+  const C = runningMean.shape[0];
+  const meanOut = backend.makeOutput([C], 'float32');
+  const varOut = backend.makeOutput([C], 'float32');
+  const heap = heapOf(backend);
+  const off = (t: tf.TensorInfo) => offsetOf(backend, t);
+  addonFor(RUNNING).batchNormRunningStats(
+    heap,
+    off(runningMean),
+    off(runningVar),
+    off(mean),
+    off(variance),
+    off(meanOut),
+    off(varOut),
+    C,
+    attrs.momentum as number,
+    attrs.unbias as number,
+  );
+  return [meanOut, varOut];
+}
+
 let registered = false;
 
 export function registerBatchNormKernels(): void {
@@ -70,6 +96,7 @@ export function registerBatchNormKernels(): void {
   registered = true;
   registerWasmKernel(TRAIN, trainKernel);
   registerWasmKernel(TRAIN_GRAD, trainGradKernel);
+  registerWasmKernel(RUNNING, runningStatsKernel);
   tf.registerGradient({
     kernelName: TRAIN,
     inputsToSave: ['x', 'weight'],
@@ -92,4 +119,21 @@ export function registerBatchNormKernels(): void {
 export function batchNormTrainNative(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
   const [y, mean, variance] = runKernel<tf.Tensor[]>(TRAIN, { x, weight, bias }, { eps });
   return { y, mean, variance };
+}
+
+/**
+ * running = (1 - momentum) * running + momentum * batch for running_mean and
+ * running_var [C], the batch variance made unbiased (times `unbias`, n / (n - 1)).
+ * Not differentiable: call it outside the tape.
+ */
+export function batchNormRunningStatsNative(
+  runningMean: tf.Tensor,
+  runningVar: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  momentum: number,
+  unbias: number,
+): [tf.Tensor, tf.Tensor] {
+  const [m, v] = runKernel<tf.Tensor[]>(RUNNING, { runningMean, runningVar, mean, variance }, { momentum, unbias });
+  return [m, v];
 }

@@ -14,6 +14,8 @@
 //   batchNormTrainGrad(heap, dyOff, xOff, meanOff, varOff, wOff, dxOff, dwOff, dbOff, N, C, S, eps)
 //     with xhat = (x - mean) / sqrt(var + eps) and m = N*S values per channel:
 //     db = sum dy, dw = sum dy * xhat, dx = w / sqrt(var + eps) * (dy - db/m - xhat * dw/m).
+//   batchNormRunningStats(heap, rmOff, rvOff, meanOff, varOff, rmOut, rvOut, C, momentum, unbias)
+//     running = (1 - momentum) * running + momentum * batch, with var * unbias (n / (n - 1)) for the variance.
 //   lstmForward(heap, projOff, whhOff, bihOff, bhhOff, h0Off, c0Off, outOff, hNOff, cNOff, gatesOff, cellsOff,
 //               L, N, H, reverse)
 //     proj [L, N, 4H] = x_t W_ih^T for every t; w_hh [4H, H]; b_ih, b_hh [4H] (or none); h0, c0 [N, H].
@@ -128,6 +130,25 @@ Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
       float* o = dx + (n * C + c) * S;
       for (int64_t s = 0; s < S; s++) o[s] = a * g[s] + shift + slope * (r[s] - fmu);
     }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value BatchNormRunningStats(const Napi::CallbackInfo& info) {
+  CheckArgs(info, 10, "batchNormRunningStats");
+  const Heap heap = GetHeap(info);
+  const int64_t C = Int(info, 7);
+  const double momentum = Num(info, 8), unbias = Num(info, 9);
+  CheckSizes(info, {C}, "batchNormRunningStats");
+  const float* runningMean = Floats(info, heap, Int(info, 1), C, "running_mean");
+  const float* runningVar = Floats(info, heap, Int(info, 2), C, "running_var");
+  const float* mean = Floats(info, heap, Int(info, 3), C, "mean");
+  const float* var = Floats(info, heap, Int(info, 4), C, "var");
+  float* meanOut = Floats(info, heap, Int(info, 5), C, "running_mean out");
+  float* varOut = Floats(info, heap, Int(info, 6), C, "running_var out");
+  for (int64_t c = 0; c < C; c++) {
+    meanOut[c] = float((1 - momentum) * runningMean[c] + momentum * mean[c]);
+    varOut[c] = float((1 - momentum) * runningVar[c] + momentum * unbias * var[c]);
   }
   return info.Env().Undefined();
 }
@@ -499,6 +520,7 @@ Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
 void RegisterFused(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
+  exports.Set("batchNormRunningStats", Napi::Function::New(env, BatchNormRunningStats));
   exports.Set("lstmForward", Napi::Function::New(env, LstmForward));
   exports.Set("lstmBackward", Napi::Function::New(env, LstmBackward));
   exports.Set("adam", Napi::Function::New(env, Adam));

@@ -25,6 +25,7 @@ import { loadAddon } from './addon';
 import { KernelArgs, native, WasmBackend, offsetOf } from './wasm';
 import { registerNativeOps } from './ops';
 import { installWasmGaps } from './gaps';
+import { installLightSaves } from './tape';
 
 type Kernel = (args: KernelArgs) => tf.TensorInfo;
 
@@ -253,6 +254,7 @@ export function installNativeMatMul(): string | null {
   }
   // tfjs-backend-wasm's missing filter gradient and slow Tile (with or without the addon)
   installWasmGaps();
+  installLightSaves(); // tensors saved for the backward pass without an engine call each (./tape.ts)
   // hyperlab's own kernels (Linear, conv, batch norm, LSTM, Adam), which the layers use on wasm when the addon is there
   registerNativeOps();
   const status = loadAddon();

@@ -1,6 +1,6 @@
 /**
  * hyperlab's own native kernels for the wasm backend (beyond the matrix
- * products of ./matmul.ts): Linear, convolutions, batch norm, LSTM, Adam, SGD, cross-entropy, MSE, LeakyReLU, PReLU,
+ * products of ./matmul.ts): Linear, convolutions, batch norm, LSTM, Adam, SGD, cross-entropy, MSE, binary cross-entropy on logits, LeakyReLU, PReLU,
  * sums of norms (L2 regularisation). Registered
  * with tfjs once, when hyperlab is imported; the layers use them only when
  * nativeOpsActive() (addon loaded and on, wasm backend in use).
@@ -8,6 +8,7 @@
 import { registerActivationKernels } from './activations';
 import { registerAdamKernels } from './adam';
 import { registerBatchNormKernels } from './batchnorm';
+import { registerBceKernels } from './bce';
 import { registerConvKernels } from './conv';
 import { registerLinearKernels } from './linear';
 import { registerLstmKernels } from './lstm';
@@ -29,4 +30,5 @@ export function registerNativeOps(): void {
   registerPreluKernels();
   registerNormKernels();
   registerSgdKernels();
+  registerBceKernels();
 }

@@ -9,11 +9,18 @@
  *                  outputs, per parameter: param' (, momentumBuffer' with momentum)
  *
  * An absent buffer with momentum is the first step (the buffer starts as the gradient).
+ *
+ * `sgdStepsInPlaceNative` does the same update in place, as PyTorch's `p.add_(...)`, with no tfjs
+ * kernel, no new tensors and no `assign`: for a small network, those engine calls cost more than
+ * the arithmetic (issue 10). Only where nothing else can see the change: each parameter and buffer
+ * must hold its data alone (reference count 1 in the wasm backend: a clone or reshape shares it).
  */
 import { tf } from '../tf';
-import { addonFor, checkFloat32, heapOf, KernelArgs, nativeOpCalls, offsetOf, optionalOffset, registerWasmKernel } from './wasm';
+import { addonFor, checkFloat32, heapOf, KernelArgs, nativeOpCalls, offsetOf, optionalOffset, registerWasmKernel, WasmBackend } from './wasm';
 
 const SGD = 'HyperlabSgd';
+/** Counted in nativeOpCalls (not a tfjs kernel). */
+const SGD_IN_PLACE = 'HyperlabSgdInPlace';
 
 export interface SgdStepOptions {
   lr: number;
@@ -89,4 +96,32 @@ export function sgdStepsNative(items: SgdItem[], o: SgdStepOptions): tf.Tensor[]
   const outs = tf.engine().runKernel(SGD, inputs as unknown as tf.NamedTensorMap, { ...o, present } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   const per = o.momentum !== 0 ? 2 : 1;
   return items.map((_, i) => outs.slice(i * per, (i + 1) * per));
+}
+
+/** Whether `t` is a float32 tensor whose data lives in wasm memory and no other tensor shares. */
+function ownsData(backend: WasmBackend & { refCount(dataId: object): number }, t: tf.Tensor): boolean {
+  return t.dtype === 'float32' && !t.isDisposed && backend.refCount(t.dataId) === 1;
+}
+
+/**
+ * The update of sgdStepsNative written into each parameter (and momentum buffer) in place. Returns
+ * false, changing nothing, unless every parameter, and with momentum every buffer, exists and owns
+ * its data (see above); the caller then takes the kernel path.
+ */
+export function sgdStepsInPlaceNative(items: SgdItem[], o: SgdStepOptions): boolean {
+  const backend = tf.backend() as unknown as WasmBackend & { refCount(dataId: object): number };
+  for (const it of items) {
+    if (!ownsData(backend, it.param) || it.grad.dtype !== 'float32') return false;
+    if (o.momentum !== 0 && !(it.momentumBuffer && ownsData(backend, it.momentumBuffer))) return false;
+  }
+  nativeOpCalls[SGD_IN_PLACE] = (nativeOpCalls[SGD_IN_PLACE] ?? 0) + 1;
+  const heap = heapOf(backend); // no allocation below
+  const addon = addonFor(SGD_IN_PLACE);
+  const flags = (o.nesterov ? 1 : 0) | (o.maximize ? 2 : 0);
+  for (const { param, grad, momentumBuffer } of items) {
+    const p = offsetOf(backend, param);
+    const b = o.momentum !== 0 ? offsetOf(backend, momentumBuffer!) : -1;
+    addon.sgd(heap, p, offsetOf(backend, grad), b, p, b, param.size, o.lr, o.momentum, o.dampening, o.weightDecay, flags);
+  }
+  return true;
 }

@@ -13,9 +13,14 @@
 //     out = sum (pred - target)^2 (summed in double), divided by n if mean.
 //   mseGrad(heap, dyOff, predOff, targetOff, dpredOff, n, mean)
 //     dpred = dy * 2 (pred - target), divided by n if mean.
+//   bceWithLogits(heap, predOff, targetOff, lossOff, n, mean)
+//     loss = sum (1 - y) x + softplus(-x) (stable, summed in double), divided by n if mean.
+//   bceWithLogitsGrad(heap, dyOff, predOff, targetOff, dpredOff, n, mean)
+//     dpred = dy (sigmoid(x) - y), divided by n if mean.
 //   sgd(heap, pOff, gOff, bufOff, pOut, bufOut, n, lr, momentum, dampening, weightDecay, flags)
 //     torch.optim.SGD's update of one parameter (flags: 1 nesterov, 2 maximize; bufOff -1: the first
 //     step with momentum, the buffer starts as the gradient; bufOut -1 without momentum).
+//     pOut may be pOff and bufOut bufOff (an update in place: each element is read before it is written).
 //   relu(heap, xOff, yOff, n)                      y = x > 0 ? x : 0 (NaN stays NaN, as PyTorch)
 //   reluGrad(heap, dyOff, yOff, dxOff, n)          dx = y <= 0 ? 0 : dy, from the output y (PyTorch's threshold_backward)
 //   linearGrad(heap, dyOff, xOff, dwOff, dbOff, M, N, K)
@@ -234,8 +239,8 @@ Napi::Value MseGrad(const Napi::CallbackInfo& info) {
 // ---- SGD ----------------------------------------------------------------------------------
 
 template <bool kMomentum>
-HYPERLAB_SMALL_CLONES void SgdLoop(const float* __restrict p, const float* __restrict g, const float* __restrict buf, float* __restrict pOut,
-                                   float* __restrict bufOut, int64_t n, float lr, float momentum, float damp1, float wd, float gsign,
+HYPERLAB_SMALL_CLONES void SgdLoop(const float* p, const float* __restrict g, const float* buf, float* pOut,
+                                   float* bufOut, int64_t n, float lr, float momentum, float damp1, float wd, float gsign,
                                    bool nesterov, bool first) {
   for (int64_t k = 0; k < n; k++) {
     float gk = g[k] * gsign;
@@ -335,6 +340,40 @@ Napi::Value LinearGrad(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
+// Binary cross-entropy on logits, as PyTorch computes it: with m = max(-x, 0),
+// loss = (1 - y) x + m + log(exp(-m) + exp(-x - m))  (the last two: softplus(-x) without overflow).
+Napi::Value BceWithLogits(const Napi::CallbackInfo& info) {
+  CheckArgs(info, 6, "bceWithLogits");
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 4);
+  CheckSize(info, n, "bceWithLogits");
+  const float* x = Floats(info, heap, Int(info, 1), n, "pred");
+  const float* y = Floats(info, heap, Int(info, 2), n, "target");
+  float* loss = Floats(info, heap, Int(info, 3), 1, "loss");
+  double sum = 0;
+  for (int64_t k = 0; k < n; k++) {
+    const double v = x[k], m = std::max(-v, 0.0);
+    sum += (1.0 - y[k]) * v + m + std::log(std::exp(-m) + std::exp(-v - m));
+  }
+  loss[0] = float(Bool(info, 5) ? sum / double(n) : sum);  // the mean of nothing is NaN, as in PyTorch
+  return info.Env().Undefined();
+}
+
+// dpred = dy (sigmoid(x) - y), divided by n for the mean.
+Napi::Value BceWithLogitsGrad(const Napi::CallbackInfo& info) {
+  CheckArgs(info, 7, "bceWithLogitsGrad");
+  const Heap heap = GetHeap(info);
+  const int64_t n = Int(info, 5);
+  CheckSize(info, n, "bceWithLogitsGrad");
+  const float dy = Floats(info, heap, Int(info, 1), 1, "dy")[0];
+  const float* x = Floats(info, heap, Int(info, 2), n, "pred");
+  const float* y = Floats(info, heap, Int(info, 3), n, "target");
+  float* d = Floats(info, heap, Int(info, 4), n, "dpred");
+  const double scale = Bool(info, 6) && n > 0 ? double(dy) / double(n) : double(dy);
+  for (int64_t k = 0; k < n; k++) d[k] = float(scale * (1.0 / (1.0 + std::exp(-double(x[k]))) - y[k]));
+  return info.Env().Undefined();
+}
+
 void RegisterSmall(Napi::Env env, Napi::Object exports) {
   exports.Set("prelu", Napi::Function::New(env, Prelu));
   exports.Set("preluGrad", Napi::Function::New(env, PreluGrad));
@@ -342,6 +381,8 @@ void RegisterSmall(Napi::Env env, Napi::Object exports) {
   exports.Set("normSumGrad", Napi::Function::New(env, NormSumGrad));
   exports.Set("mse", Napi::Function::New(env, Mse));
   exports.Set("mseGrad", Napi::Function::New(env, MseGrad));
+  exports.Set("bceWithLogits", Napi::Function::New(env, BceWithLogits));
+  exports.Set("bceWithLogitsGrad", Napi::Function::New(env, BceWithLogitsGrad));
   exports.Set("sgd", Napi::Function::New(env, Sgd));
   exports.Set("relu", Napi::Function::New(env, Relu));
   exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
