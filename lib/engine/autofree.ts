@@ -97,6 +97,8 @@ const original: Partial<EngineInternals> = {};
  */
 const stats = { live: 0, liveBytes: 0, base: 0, baseBytes: 0, registered: 0, freed: 0, collections: 0, gcMs: 0, lastGcEnd: 0, lastGcMs: 0 };
 let idleArmed = false;
+/** Shared with the lesson runner's kernel agent (lib/notebook/kernel_agent.ts), which may have made it first. */
+const hook = ((globalThis as { __hyperlab__?: { runnerCollects?: boolean; [k: string]: unknown } }).__hyperlab__ ??= {});
 
 const bytesOf = (t: { size: number; dtype: tf.DataType }) => (t.dtype === 'string' || t.dtype === 'complex64' ? 0 : t.size * tf.util.bytesPerElement(t.dtype));
 
@@ -163,9 +165,14 @@ function collectNow(pressure: boolean): void {
 /** The pause after a collection that keeps collections under maxGcShare of the time. */
 const pause = () => stats.lastGcMs * (1 / AUTOFREE_LIMITS.maxGcShare - 1);
 
-/** After the current cell (the next turn of the event loop), collect if anything was registered. */
+/**
+ * After the current cell (the next turn of the event loop), collect if anything was registered.
+ * Not in the lesson runner's kernel: the runner reads the memory right after every cell, and that
+ * read collects (freeUnused), so an idle collection would be a second full GC of the same heap
+ * (lib/notebook/kernel_agent.ts sets `runnerCollects`).
+ */
 function armIdle(): void {
-  if (idleArmed) return;
+  if (idleArmed || hook.runnerCollects) return;
   idleArmed = true;
   const onIdle = () => {
     if (!enabled || stats.registered === 0) {
@@ -306,10 +313,16 @@ export function autoFreeStats(): { collections: number; gcMs: number; freed: num
   return { collections: stats.collections, gcMs: stats.gcMs, freed: stats.freed };
 }
 
-// The lesson runner's probe, run through the kernel after each cell (lib/notebook/runner.ts).
-const hook = ((globalThis as { __hyperlab__?: Record<string, unknown> }).__hyperlab__ ??= {});
+/**
+ * What the lesson runner calls in the kernel after each cell (lib/notebook/kernel_agent.ts):
+ * tf.memory() after the collection the kernel makes when it goes idle after a cell, under the
+ * same rule (collect when the cell registered a tensor), without its rate limit. A cell that made
+ * no tensor is not followed by a full GC of the kernel's heap (~110 MB with TypeScript's program,
+ * 0.1-0.2 s), so a tensor it dropped counts until the next collection: the record can only err
+ * high, never hide a tensor that is held.
+ */
 hook.memory = async () => {
-  const m = await freeUnused();
+  const m = !enabled || stats.registered > 0 ? await freeUnused() : tf.memory();
   return { numTensors: m.numTensors, numBytes: m.numBytes };
 };
 

@@ -63,6 +63,11 @@ export class TslabKernel {
   private connectionFile!: string;
   /** Messages by the msg_id of the request they answer. */
   private readonly listeners = new Map<string, (channel: 'shell' | 'iopub', msg: Message) => void>();
+  /** The last execute request and its output callback: output that comes after its reply still belongs to that cell. */
+  private lastExecute: { id: string; onOutput: (msg: Message) => void } | null = null;
+  /** Answers to requests on the IPC channel (kernel_agent.ts), by id. */
+  private readonly agentRequests = new Map<number, (answer: { memory: unknown; error?: string }) => void>();
+  private agentNextId = 0;
   /** What the kernel process printed outside any cell (start-up errors). */
   private processOutput = '';
   private exited: string | null = null;
@@ -99,11 +104,19 @@ export class TslabKernel {
     } catch {
       throw new Error('the tslab kernel is not installed: run `npm install` in the hyperlab folder (tslab is one of its dependencies)');
     }
-    this.process = spawn(process.execPath, [tslabBin, 'kernel', '--config-path', this.connectionFile], {
+    // kernel_agent.js answers the runner's questions (memory after a cell) over the IPC channel.
+    const agent = path.join(__dirname, 'kernel_agent.js');
+    this.process = spawn(process.execPath, ['--require', agent, tslabBin, 'kernel', '--config-path', this.connectionFile], {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    this.process.on('message', (m: { id: number; memory: unknown; error?: string }) => {
+      const answer = this.agentRequests.get(m?.id);
+      this.agentRequests.delete(m?.id);
+      answer?.(m);
+    });
+    this.process.channel?.unref();
     const keep = (b: Buffer) => (this.processOutput = (this.processOutput + b.toString()).slice(-20000));
     this.process.stdout!.on('data', keep);
     this.process.stderr!.on('data', keep);
@@ -166,8 +179,11 @@ export class TslabKernel {
         const [signature, header, parent, metadata, content] = frames.slice(at + 1);
         if (signature !== this.sign([header, parent, metadata, content])) continue; // not from our kernel
         const msg: Message = { header: JSON.parse(header), parent_header: JSON.parse(parent), metadata: JSON.parse(metadata), content: JSON.parse(content) };
-        const listener = msg.parent_header.msg_id ? this.listeners.get(msg.parent_header.msg_id) : undefined;
-        listener?.(channel, msg);
+        const parentId = msg.parent_header.msg_id;
+        const listener = parentId ? this.listeners.get(parentId) : undefined;
+        if (listener) listener(channel, msg);
+        // Output a cell's own async work prints after its reply (Jupyter keeps it in that cell).
+        else if (channel === 'iopub' && parentId === this.lastExecute?.id && msg.header.msg_type !== 'status') this.lastExecute?.onOutput(msg);
       }
     } catch {
       // The socket was closed: shutdown() does that.
@@ -203,7 +219,7 @@ export class TslabKernel {
         this.listeners.delete(id);
       };
       const content = { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true };
-      const id = this.send('execute_request', content, (channel, msg) => {
+      const id: string = this.send('execute_request', content, (channel, msg) => {
         if (channel === 'shell' && msg.header.msg_type === 'execute_reply') {
           reply = { status: msg.content.status, executionCount: msg.content.execution_count ?? null };
         } else if (channel === 'iopub' && msg.header.msg_type === 'status') {
@@ -213,7 +229,77 @@ export class TslabKernel {
         }
         finish();
       });
+      this.lastExecute = { id, onOutput };
     });
+  }
+
+  /**
+   * tf.memory() in the kernel after the automatic freeing has run, or null
+   * while the notebook has not imported hyperlab. Asked over the IPC channel
+   * (kernel_agent.ts), not as a cell: nothing is compiled or run in the
+   * notebook's namespace.
+   */
+  memory(timeoutMs = 60000): Promise<{ numTensors: number; numBytes: number } | null> {
+    return new Promise((resolve, reject) => {
+      if (this.exited || !this.process.connected) {
+        reject(new Error(`the kernel ${this.exited ?? 'closed its IPC channel'}: cannot read its memory.\n${this.processOutput.trim()}`));
+        return;
+      }
+      const id = ++this.agentNextId;
+      const timer = setTimeout(() => {
+        this.agentRequests.delete(id);
+        reject(new Error(`the kernel did not report its memory within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.agentRequests.set(id, (answer) => {
+        clearTimeout(timer);
+        if (answer.error) reject(new Error(`reading tf.memory() in the kernel failed: ${answer.error}`));
+        else resolve(answer.memory as { numTensors: number; numBytes: number } | null);
+      });
+      this.process.send({ id, type: 'memory' });
+    });
+  }
+
+  /**
+   * The completions of `code` at its end (a Jupyter complete_request), as a
+   * notebook frontend asks for them: tslab type-checks `code` after the cells
+   * run so far, which reads every declaration file it imports, and runs
+   * nothing. The runner does this with a notebook's import lines while the
+   * kernel waits for its turn (runner.ts, startKernelFor), so that the first
+   * import does not wait for hyperlab's type declarations to be read.
+   */
+  complete(code: string, timeoutMs = 120000): Promise<string[]> {
+    return new Promise((resolve) => {
+      let id = '';
+      let matches: string[] = [];
+      const done = () => {
+        clearTimeout(timer);
+        this.process.off('exit', done);
+        this.listeners.delete(id);
+        resolve(matches);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.process.once('exit', done);
+      id = this.send('complete_request', { code, cursor_pos: code.length }, (channel, msg) => {
+        if (channel === 'shell' && msg.header.msg_type === 'complete_reply') matches = msg.content.matches ?? [];
+        // The idle status follows the reply, and comes even where tslab failed to answer.
+        if (channel === 'iopub' && msg.header.msg_type === 'status' && msg.content.execution_state === 'idle') done();
+      });
+    });
+  }
+
+  /**
+   * CPU seconds (user + system) the kernel process has used so far, from
+   * /proc (Linux, 100 clock ticks a second); null elsewhere. On a shared
+   * machine this moves much less with the load than wall-clock time.
+   */
+  cpuSeconds(): number | null {
+    try {
+      const stat = fs.readFileSync(`/proc/${this.process.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return null;
+    }
   }
 
   /** Stop the kernel process and close the sockets. */

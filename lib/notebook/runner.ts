@@ -11,11 +11,15 @@
  * executed copy is still written, with the outputs up to and including the
  * failing cell.
  *
- * After every code cell a small probe runs through the kernel (its output is
- * not added to the notebook): it lets the automatic freeing finish
- * (lib/engine/autofree.ts) and reads tf.memory(). The numbers go into the
- * executed cell's metadata (`hyperlab.memory`) and into the result, so a test
- * can bound what a lesson holds.
+ * After every code cell the runner asks the kernel process, over Node's IPC
+ * channel and not as a cell (lib/notebook/kernel_agent.ts), to let the
+ * automatic freeing finish (lib/engine/autofree.ts) and read tf.memory(). The
+ * numbers go into the executed cell's metadata (`hyperlab.memory`) and into the
+ * result, so a test can bound what a lesson holds.
+ *
+ * Several notebooks in a row: `startKernelFor(next)` starts the next one's
+ * kernel, and has it read the type declarations of what that notebook imports,
+ * while the current one runs (`runNotebooks` does this).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -32,6 +36,20 @@ export interface RunOptions {
   cellTimeoutMs?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** A kernel already started for this notebook (startKernelFor); default: start one now. */
+  kernel?: Promise<TslabKernel>;
+}
+
+/** Where a notebook's time went, in seconds. */
+export interface RunTiming {
+  /** Waiting for the kernel to start (near 0 when it was started while the previous notebook ran). */
+  kernel: number;
+  /** Each code cell, from sending it to the kernel's reply (tslab's type-check and compile, then the run). */
+  cells: { cell: number; seconds: number }[];
+  /** Reading tf.memory() after the cells (the automatic freeing's collections included). */
+  memory: number;
+  /** CPU seconds the kernel process used, its start included (null where /proc is missing). */
+  kernelCpu: number | null;
 }
 
 /** tf.memory() after a code cell (null: the notebook had not imported hyperlab yet). */
@@ -49,6 +67,7 @@ export interface RunResult {
   outFile: string;
   htmlFile?: string;
   seconds: number;
+  timing: RunTiming;
   /** Memory after each code cell that ran once hyperlab was loaded, in order. */
   memory: CellMemory[];
   /** The largest numTensors and numBytes over the cells (0 when none was recorded). */
@@ -113,12 +132,6 @@ export function sectionOf(nb: Notebook, index: number): string {
 
 export const isCheckCell = (cell: Cell): boolean => Array.isArray(cell.metadata?.tags) && (cell.metadata.tags as unknown[]).includes('check');
 
-/** The probe run after each cell: it prints one marked line with tf.memory() after freeing (or null). */
-const PROBE_MARK = '__hyperlab_memory__ ';
-const PROBE =
-  'try { const __m = (globalThis as any).__hyperlab__?.memory; ' +
-  `console.log(${JSON.stringify(PROBE_MARK)} + JSON.stringify(__m ? await __m() : null)); } catch (e) { console.log(${JSON.stringify(PROBE_MARK)} + "null"); }`;
-
 /** Appends the kernel's iopub messages to a cell's outputs, in nbformat's shape. */
 class OutputCollector {
   /** Outputs by display_id, so update_display_data can replace them in place. */
@@ -174,7 +187,14 @@ function errorText(outputs: Output[]): string {
 
 export async function runNotebook(file: string, opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
-  const nb = readNotebook(file);
+  let nb: Notebook;
+  try {
+    nb = readNotebook(file);
+  } catch (e) {
+    // A kernel started for this notebook is not left running.
+    void opts.kernel?.then((k) => k.shutdown()).catch(() => {});
+    throw e;
+  }
   const name = path.basename(file, '.ipynb');
   fs.mkdirSync(opts.outDir, { recursive: true });
   const outFile = path.join(opts.outDir, `${name}.ipynb`);
@@ -188,7 +208,9 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<RunRe
     return htmlFile;
   };
 
-  const kernel = await TslabKernel.start({ cwd: path.dirname(path.resolve(file)) });
+  const kernelStarted = Date.now();
+  const kernel = await (opts.kernel ?? TslabKernel.start({ cwd: path.dirname(path.resolve(file)) }));
+  const timing: RunTiming = { kernel: (Date.now() - kernelStarted) / 1000, cells: [], memory: 0, kernelCpu: null };
   const collector = new OutputCollector();
   const memory: CellMemory[] = [];
   let count = 0;
@@ -204,25 +226,30 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<RunRe
       const section = sectionOf(nb, index);
       log(`  cell ${index + 1}: ${firstLine.slice(0, 70)}`);
       let reply;
+      const cellStarted = Date.now();
       try {
         reply = await kernel.execute(source, (msg) => collector.add(cell, msg), opts.cellTimeoutMs);
+        timing.cells.push({ cell: index, seconds: (Date.now() - cellStarted) / 1000 });
       } catch (e) {
         save();
         throw new NotebookError(file, index, firstLine, (e as Error).message, outFile, section, isCheckCell(cell));
       }
-      // Numbered as Jupyter would number them (the probes run in between are not counted).
+      // Numbered from 1 in the order they ran, as Jupyter numbers a fresh run.
       cell.execution_count = reply.executionCount === null ? null : ++count;
       if (reply.status !== 'ok') {
         save();
         throw new NotebookError(file, index, firstLine, errorText(cell.outputs), outFile, section, isCheckCell(cell));
       }
-      const m = await probeMemory(kernel, cell, collector, opts.cellTimeoutMs);
+      const memoryStarted = Date.now();
+      const m = await kernel.memory(opts.cellTimeoutMs);
+      timing.memory += (Date.now() - memoryStarted) / 1000;
       if (m) {
         cell.metadata = { ...cell.metadata, hyperlab: { memory: m } };
         memory.push({ cell: index, section, ...m });
       }
     }
   } finally {
+    timing.kernelCpu = kernel.cpuSeconds();
     await kernel.shutdown();
   }
   const htmlFile = save();
@@ -232,6 +259,7 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<RunRe
     outFile,
     htmlFile,
     seconds: (Date.now() - started) / 1000,
+    timing,
     memory,
     maxTensors: Math.max(0, ...memory.map((m) => m.numTensors)),
     maxBytes: Math.max(0, ...memory.map((m) => m.numBytes)),
@@ -239,32 +267,67 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<RunRe
 }
 
 /**
- * Run the memory probe after `cell`: its marked line is read, not kept; any
- * other output (late output of the cell's own async work) goes to the cell.
+ * Start a kernel for `file` (in its folder, as runNotebook would) and have it
+ * type-check the notebook's own import lines without running them, so that
+ * the declaration files they bring in (hyperlab's and tfjs', about 900) are
+ * read and parsed before the notebook's first cell. Start it while the
+ * previous notebook runs and pass it as `RunOptions.kernel`.
  */
-async function probeMemory(
-  kernel: TslabKernel,
-  cell: Cell,
-  collector: OutputCollector,
-  timeoutMs?: number,
-): Promise<{ numTensors: number; numBytes: number } | null> {
-  let found: { numTensors: number; numBytes: number } | null = null;
-  await kernel.execute(
-    PROBE,
-    (msg) => {
-      if (msg.header.msg_type === 'stream' && msg.content.name === 'stdout') {
-        const lines = String(msg.content.text).split('\n');
-        const marked = lines.filter((l) => l.startsWith(PROBE_MARK));
-        for (const l of marked) found = JSON.parse(l.slice(PROBE_MARK.length));
-        const rest = lines.filter((l) => !l.startsWith(PROBE_MARK)).join('\n');
-        if (rest !== '') collector.add(cell, { ...msg, content: { ...msg.content, text: rest } });
-        return;
+export async function startKernelFor(file: string): Promise<TslabKernel> {
+  const kernel = await TslabKernel.start({ cwd: path.dirname(path.resolve(file)) });
+  const imports = readNotebook(file)
+    .cells.filter((c) => c.cell_type === 'code')
+    .flatMap((c) => text(c.source).split('\n'))
+    .filter((l) => /^\s*import\s.*\sfrom\s+['"][^'"]+['"];?\s*$/.test(l));
+  if (imports.length) await kernel.complete([...new Set(imports)].join('\n') + '\n');
+  return kernel;
+}
+
+/**
+ * Run notebooks, each in its own fresh kernel, `jobs` at a time (default 1),
+ * results in the order of `files`. While they run, the kernel of the next
+ * notebook in line starts and reads its imports' declarations (startKernelFor).
+ * After the first failure no further notebook starts; those running finish, then
+ * its NotebookError is thrown. `onStart` and `onResult` see each notebook.
+ */
+export async function runNotebooks(
+  files: string[],
+  opts: RunOptions & { jobs?: number; onStart?: (file: string) => void },
+  onResult?: (r: RunResult) => void,
+): Promise<RunResult[]> {
+  const jobs = Math.max(1, Math.min(Math.floor(opts.jobs ?? 1), files.length));
+  const results: RunResult[] = [];
+  let nextIndex = 0;
+  let failure: { error: unknown } | null = null;
+  /** The kernel started early for files[nextIndex], the next one in line. */
+  let early: Promise<TslabKernel> | null = null;
+  const take = (): { file: string; kernel: Promise<TslabKernel> } | null => {
+    if (failure || nextIndex >= files.length) return null;
+    const file = files[nextIndex++];
+    const kernel = early ?? startKernelFor(file);
+    early = nextIndex < files.length ? startKernelFor(files[nextIndex]) : null;
+    early?.catch(() => {}); // a failed start is reported to the notebook that takes it
+    return { file, kernel };
+  };
+  const worker = async () => {
+    for (let job = take(); job; job = take()) {
+      opts.onStart?.(job.file);
+      try {
+        const r = await runNotebook(job.file, { ...opts, kernel: job.kernel });
+        results.push(r);
+        onResult?.(r);
+      } catch (e) {
+        failure ??= { error: e };
       }
-      collector.add(cell, msg);
-    },
-    timeoutMs,
-  );
-  return found;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: jobs }, worker));
+  } finally {
+    if (early) await (early as Promise<TslabKernel>).then((k) => k.shutdown()).catch(() => {});
+  }
+  if (failure) throw (failure as { error: unknown }).error;
+  return results.sort((x, y) => files.indexOf(x.notebook) - files.indexOf(y.notebook));
 }
 
 /** A folder of the package (lessons, notebooks), next to lib/ and dist/. */
