@@ -510,6 +510,8 @@ test('SGD (momentum, dampening, Nesterov, weight decay, maximize) and Adam with 
     ['SGD momentum, dampening, weight decay', optRun((ps) => new hl.SGD(ps, { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 }), 'HyperlabSgd')],
     ['SGD Nesterov, maximize', optRun((ps) => new hl.SGD(ps, { lr: 0.01, momentum: 0.5, nesterov: true, maximize: true }), 'HyperlabSgd')],
     ['Adam, a late parameter', optRun((ps) => new hl.Adam(ps, { lr: 0.1 }), 'HyperlabAdam')],
+    ['Adam (in place after the first step), a late parameter', optRun((ps) => new hl.Adam(ps, { lr: 0.1 }), 'HyperlabAdamInPlace')],
+    ['AdamW amsgrad maximize in place', optRun((ps) => new hl.AdamW(ps, { lr: 0.05, weightDecay: 0.3, amsgrad: true, maximize: true }), 'HyperlabAdamInPlace')],
   ];
   for (const [name, [kernel, run]] of cases) await compareBackends(name, kernel, run, { rtol: 1e-5, atol: 1e-6 });
 });
@@ -545,6 +547,43 @@ test('SGD in place leaves a clone of a parameter (sharing its data) unchanged: t
   step();
   assert.equal(inPlace(), calls + 1, 'not in place once nothing shares the data');
   assert.deepEqual(Array.from(held.dataSync()), before, 'the held clone changed');
+  held.dispose();
+  opt.zeroGrad();
+  opt.dispose();
+  p.dispose();
+});
+
+test('Adam in place leaves a clone of a parameter and a snapshot of its moments unchanged: those steps take the kernel path', skipWithout, async () => {
+  await hl.useBackend('wasm');
+  const p = param(1, [4, 3]);
+  const opt = new hl.Adam([p], { lr: 0.1 });
+  const inPlace = () => nativeOpCalls.HyperlabAdamInPlace ?? 0;
+  const step = () => {
+    opt.zeroGrad();
+    hl.backward(() => tf.sum(tf.pow(p, 3)));
+    opt.step();
+  };
+  const calls = inPlace();
+  step(); // no moments yet: the kernel
+  assert.equal(inPlace(), calls, 'in place on the first step, before the moments exist');
+  const held = p.clone(); // shares the data: an update in place would change it
+  const before = Array.from(held.dataSync());
+  step();
+  assert.equal(inPlace(), calls, 'updated in place although a clone shares the data');
+  const snapshot = opt.snapshot(); // the moments shared by a clone
+  const moments = (o: { stateDict(): hl.OptimizerStateDict }) => {
+    const st = o.stateDict().state['0'];
+    return [(st.exp_avg as { data: number[] }).data, (st.exp_avg_sq as { data: number[] }).data];
+  };
+  const kept = moments(snapshot);
+  step();
+  assert.equal(inPlace(), calls, 'updated in place although a snapshot shares the moments');
+  step();
+  assert.equal(inPlace(), calls + 1, 'not in place once nothing shares the data');
+  assert.deepEqual(moments(snapshot), kept, 'the snapshot of the moments changed');
+  assert.deepEqual(Array.from(held.dataSync()), before, 'the held clone changed');
+  assert.notDeepEqual(moments(opt), kept, 'the moments did not move');
+  snapshot.dispose();
   held.dispose();
   opt.zeroGrad();
   opt.dispose();

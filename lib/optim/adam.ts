@@ -20,7 +20,7 @@
 import { tf } from '../engine/tf';
 import { Parameter } from '../nn/parameter';
 import { Optimizer, ParamGroup, ParamsArg, ParamState } from './optimizer';
-import { adamStepsNative, nativeOpsActive } from '../engine/native';
+import { adamStepsInPlaceNative, adamStepsNative, nativeOpsActive } from '../engine/native';
 
 export interface AdamOptions {
   /** Learning rate γ (default 1e-3). */
@@ -83,19 +83,20 @@ export class Adam extends Optimizer<AdamOptions> {
     }
     const { lr, betas, eps, weightDecay, amsgrad, maximize } = group;
     const moment = (state: ParamState, key: string) => (state[key] instanceof tf.Variable ? (state[key] as tf.Variable) : undefined);
+    const steps = items.map(({ state }) => (state.step = (typeof state.step === 'number' ? state.step : 0) + 1));
+    const native = items.map(({ p, grad, state }, i) => ({
+      param: p,
+      grad,
+      expAvg: moment(state, 'exp_avg'),
+      expAvgSq: moment(state, 'exp_avg_sq'),
+      maxExpAvgSq: amsgrad ? moment(state, 'max_exp_avg_sq') : undefined,
+      step: steps[i],
+    }));
+    const options = { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, decoupled: this.decoupledWeightDecay, amsgrad, maximize };
+    // in place (p.addcdiv_ in PyTorch) where no other tensor shares a parameter's or moment's data
+    if (adamStepsInPlaceNative(native, options)) return;
     tf.tidy(() => {
-      const steps = items.map(({ state }) => (state.step = (typeof state.step === 'number' ? state.step : 0) + 1));
-      const outs = adamStepsNative(
-        items.map(({ p, grad, state }, i) => ({
-          param: p,
-          grad,
-          expAvg: moment(state, 'exp_avg'),
-          expAvgSq: moment(state, 'exp_avg_sq'),
-          maxExpAvgSq: amsgrad ? moment(state, 'max_exp_avg_sq') : undefined,
-          step: steps[i],
-        })),
-        { lr, beta1: betas[0], beta2: betas[1], eps, weightDecay, decoupled: this.decoupledWeightDecay, amsgrad, maximize },
-      );
+      const outs = adamStepsNative(native, options);
       items.forEach(({ p, state }, i) => {
         const [theta, m, v, vMax] = outs[i];
         this.setState(state, 'exp_avg', m);

@@ -11,11 +11,18 @@
  *
  * Absent moments are zeros (the first step). Not differentiable (optimizers
  * run outside the gradient tape).
+ *
+ * `adamStepsInPlaceNative` does the same update in place, as PyTorch's `p.addcdiv_(...)`, with no
+ * tfjs kernel, no new tensors and no `assign`, where nothing else can see the change: each
+ * parameter and moment must hold its data alone (reference count 1 in the wasm backend), as for
+ * SGD (sgd.ts).
  */
 import { tf } from '../tf';
-import { addonFor, checkFloat32, heapOf, KernelArgs, nativeOpCalls, offsetOf, optionalOffset, registerWasmKernel } from './wasm';
+import { addonFor, checkFloat32, heapOf, KernelArgs, nativeOpCalls, offsetOf, optionalOffset, registerWasmKernel, WasmBackend } from './wasm';
 
 const ADAM = 'HyperlabAdam';
+/** Counted in nativeOpCalls (not a tfjs kernel). */
+const ADAM_IN_PLACE = 'HyperlabAdamInPlace';
 
 export interface AdamStepOptions {
   lr: number;
@@ -128,4 +135,30 @@ export function adamStepsNative(items: AdamItem[], o: AdamStepOptions): tf.Tenso
   const outs = tf.engine().runKernel(ADAM, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   const per = o.amsgrad ? 4 : 3;
   return items.map((_, i) => outs.slice(i * per, (i + 1) * per));
+}
+
+/**
+ * The update of adamStepsNative written into each parameter and its moments in place. Returns
+ * false, changing nothing, unless every parameter and every moment it needs (both, and the running
+ * maximum with amsgrad) exists and owns its data; the caller then takes the kernel path (always
+ * on a parameter's first step, when its moments do not exist yet).
+ */
+export function adamStepsInPlaceNative(items: AdamItem[], o: AdamStepOptions): boolean {
+  const backend = tf.backend() as unknown as WasmBackend & { refCount(dataId: object): number };
+  const owns = (t: tf.Tensor | undefined) => t !== undefined && t.dtype === 'float32' && !t.isDisposed && backend.refCount(t.dataId) === 1;
+  for (const it of items) {
+    if (!owns(it.param) || !owns(it.expAvg) || !owns(it.expAvgSq) || (o.amsgrad && !owns(it.maxExpAvgSq)) || it.grad.dtype !== 'float32') return false;
+  }
+  nativeOpCalls[ADAM_IN_PLACE] = (nativeOpCalls[ADAM_IN_PLACE] ?? 0) + 1;
+  const heap = heapOf(backend); // no allocation below
+  const addon = addonFor(ADAM_IN_PLACE);
+  const flags = (o.decoupled ? 1 : 0) | (o.amsgrad ? 2 : 0) | (o.maximize ? 4 : 0);
+  for (const it of items) {
+    const p = offsetOf(backend, it.param);
+    const m = offsetOf(backend, it.expAvg!);
+    const v = offsetOf(backend, it.expAvgSq!);
+    const vMax = o.amsgrad ? offsetOf(backend, it.maxExpAvgSq!) : -1;
+    addon.adam(heap, p, offsetOf(backend, it.grad), m, v, vMax, p, m, v, vMax, it.param.size, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, it.step, flags);
+  }
+  return true;
 }

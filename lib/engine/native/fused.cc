@@ -357,9 +357,11 @@ Napi::Value LstmBackward(const Napi::CallbackInfo& info) {
 
 // The update loop, specialised on the options so that it has no branches and vectorizes.
 template <bool kL2, bool kAmsgrad>
-HYPERLAB_VECTOR_CLONES void AdamLoop(const float* __restrict p, const float* __restrict g, const float* __restrict m0,
-                                     const float* __restrict v0, const float* __restrict vmax0, float* __restrict pOut,
-                                     float* __restrict mOut, float* __restrict vOut, float* __restrict vmaxOut, int64_t size,
+// Not __restrict: the update in place (lib/engine/native/adam.ts) passes pOut == p, mOut == m0, vOut == v0 and
+// vmaxOut == vmax0; each element is read before it is written, so that is safe, and the compiler vectorizes
+// behind a runtime overlap check.
+HYPERLAB_VECTOR_CLONES void AdamLoop(const float* p, const float* __restrict g, const float* m0, const float* v0,
+                                     const float* vmax0, float* pOut, float* mOut, float* vOut, float* vmaxOut, int64_t size,
                                      float gsign, float decay, float wd, float b1, float b2, float c1, float c2,
                                      float stepSize, float sqrtBc2, float eps) {
   for (int64_t k = 0; k < size; k++) {

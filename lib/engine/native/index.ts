@@ -14,7 +14,7 @@ export { batchNormRunningStatsNative, batchNormTrainNative } from './batchnorm';
 export { lstmSequenceNative } from './lstm';
 export { crossEntropyNative, mseNative } from './losses';
 export { bceWithLogitsNative } from './bce';
-export { adamStepsNative } from './adam';
+export { adamStepsInPlaceNative, adamStepsNative } from './adam';
 export type { AdamStepOptions, AdamItem } from './adam';
 export { sgdStepsInPlaceNative, sgdStepsNative } from './sgd';
 export { preluNative } from './prelu';
