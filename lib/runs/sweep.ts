@@ -99,6 +99,11 @@ export interface SweepRow {
   runDir: string;
 }
 
+/** A trial's row of the results table before it has run. */
+export function pendingRow(t: SweepTrial): SweepRow {
+  return { trial: t.trial, values: t.values, metrics: {}, status: 'pending', error: null, seconds: 0, runFile: t.runFile, runDir: t.runDir };
+}
+
 // ---- the plan: trials and their run files ----------------------------------------------------
 
 /** Run-file fields holding paths relative to the file (see lib/config/runspec.ts). */
@@ -496,16 +501,7 @@ export async function sweep(o: SweepOptions): Promise<SweepResult> {
   const plan = planSweep(o);
   writeSweepFolder(plan, o);
 
-  const rows: SweepRow[] = plan.trials.map((t) => ({
-    trial: t.trial,
-    values: t.values,
-    metrics: {},
-    status: 'pending',
-    error: null,
-    seconds: 0,
-    runFile: t.runFile,
-    runDir: t.runDir,
-  }));
+  const rows: SweepRow[] = plan.trials.map(pendingRow);
   const result = new SweepResult(plan.dir, plan.paths, rows);
   const runOne = async (t: SweepTrial) => {
     const row = rows[t.trial];

@@ -28,7 +28,7 @@ import * as path from 'node:path';
 import { Queue, Job } from 'bullmq';
 import IORedis from 'ioredis';
 import { parseRunFile } from '../config/validate';
-import { planSweep, writeSweepFolder, SweepOptions, SweepResult, SweepRow, SweepTrial, SweepValue } from './sweep';
+import { pendingRow, planSweep, writeSweepFolder, SweepOptions, SweepResult, SweepRow, SweepTrial, SweepValue } from './sweep';
 import type { TrialRun } from './sweep_worker';
 import { PackedRunDir, unpackRunDir } from './sweep_upload';
 
@@ -253,17 +253,7 @@ async function rowOf(
   t: QueuedSweep['trials'][number],
   job: Job<TrialJobData, TrialJobResult> | undefined,
 ): Promise<SweepRow & { progress: TrialJobProgress | null }> {
-  const row: SweepRow & { progress: TrialJobProgress | null } = {
-    trial: t.trial,
-    values: t.values,
-    metrics: {},
-    status: 'pending',
-    error: null,
-    seconds: 0,
-    runFile: t.runFile,
-    runDir: t.runDir,
-    progress: null,
-  };
+  const row: SweepRow & { progress: TrialJobProgress | null } = { ...pendingRow(t), progress: null };
   if (!job) {
     row.status = 'failed';
     row.error = `not in the queue (job ${t.id}): submit the sweep with the same --param values, without --results`;
