@@ -126,16 +126,7 @@ def raccoon():
 def xanesnet_small():
     """runfiles/xanes_mlp.yaml: mlp 49-256-128-226, Linear -> Dropout(0.1) -> PReLU, xavier_uniform, zero biases,
     Adam 1e-3, MSE + 1e-4 * sum of per-tensor L2 norms (XANESNET 2023's loss_reg_type L2), batch 16."""
-    sizes = [49, 256, 128]
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers += [nn.Sequential(nn.Linear(sizes[i], sizes[i + 1]), nn.Dropout(0.1), nn.PReLU())]
-    model = nn.Sequential(*layers, nn.Linear(128, 226))
-    for name, p in model.named_parameters():
-        if name.endswith("bias"):
-            nn.init.zeros_(p)
-        elif p.dim() == 2:
-            nn.init.xavier_uniform_(p)
+    model = xanesnet_small_model()
     x, y = on_device(torch.randn(16, 49), torch.randn(16, 226))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
